@@ -1,0 +1,1 @@
+"""The `kgan` command line: a thin Click layer over the `kgan` library."""

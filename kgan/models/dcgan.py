@@ -1,0 +1,196 @@
+"""DCGAN: a keras.Model whose custom train step runs under `fit()` on TensorFlow and JAX.
+
+The step itself (`_gan_step`) is written once with keras.ops; the backend mixin supplies
+only `train_step` (how state is carried) and `_gradients` (how gradients are taken), as
+keras/src/models/model.py picks its trainer by backend.
+"""
+
+import keras
+from keras import ops
+
+from kgan.training.diffaugment import diff_augment
+from kgan.training.losses import discriminator_loss, generator_loss
+from kgan.training.optimizers import OptimizerPair, default_optimizer
+
+if keras.config.backend() == "jax":
+    from kgan.training.jax_trainer import JaxGANTrainer as GANTrainer
+elif keras.config.backend() == "tensorflow":
+    from kgan.training.tensorflow_trainer import TensorFlowGANTrainer as GANTrainer
+else:
+    raise ImportError(
+        f"kgan trains on the tensorflow or jax backend, not {keras.config.backend()!r}: "
+        "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax"
+    )
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class DCGAN(GANTrainer, keras.Model):
+    """A generator and a discriminator trained adversarially with `fit()`.
+
+    `fit()` takes batches of images in [-1, 1], or (images, labels) when conditional.
+    Calling the model generates images from z (and labels) with the sampling generator:
+    the EMA copy when there is one.
+
+    Args:
+        generator: functional model, z (or [z, label]) to images.
+        discriminator: functional model, image (or [image, label]) to a logit.
+        latent_dim: size of z.
+        num_classes: number of classes; 0 for an unconditional GAN.
+        ema_decay: decay of the generator's exponential moving average; None for no EMA.
+        label_smoothing: one-sided smoothing of the real target (0 = none).
+        diffaugment: DiffAugment policy, a tuple from kgan.training.diffaugment.POLICIES.
+        seed: seed of the step's noise and augmentation draws.
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim,
+        num_classes=0,
+        ema_decay=0.999,
+        label_smoothing=0.0,
+        diffaugment=(),
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = latent_dim
+        self.num_classes = num_classes
+        self.ema_decay = ema_decay
+        self.label_smoothing = label_smoothing
+        self.diffaugment = tuple(diffaugment)
+        self.seed = seed
+        self.ema_generator = None
+        if ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(generator, clone_function=_clone_layer)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
+        self.seed_generator = keras.random.SeedGenerator(seed, name="step_seed")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")  # D(x)
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")  # D(G(z))
+        self.built = True
+
+    @property
+    def sampling_generator(self):
+        """The generator used for samples and export: the EMA copy when there is one."""
+        return self.ema_generator or self.generator
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker, self.d_real_tracker, self.d_fake_tracker]
+
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Configures training.
+
+        Args:
+            g_optimizer: generator optimizer; default Adam(2e-4, beta_1=0.5).
+            d_optimizer: discriminator optimizer; default Adam(2e-4, beta_1=0.5).
+            **kwargs: passed to keras.Model.compile (e.g. jit_compile, steps_per_execution).
+        """
+        self.g_optimizer = g_optimizer or default_optimizer()
+        self.d_optimizer = d_optimizer or default_optimizer()
+        pair = OptimizerPair(self.g_optimizer, self.d_optimizer)
+        pair.build_pair(self.generator.trainable_variables, self.discriminator.trainable_variables)
+        super().compile(optimizer=pair, **kwargs)
+
+    def get_compile_config(self):
+        return {
+            "g_optimizer": keras.saving.serialize_keras_object(self.g_optimizer),
+            "d_optimizer": keras.saving.serialize_keras_object(self.d_optimizer),
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            g_optimizer=keras.saving.deserialize_keras_object(config["g_optimizer"]),
+            d_optimizer=keras.saving.deserialize_keras_object(config["d_optimizer"]),
+        )
+
+    def call(self, inputs, training=False):
+        return self.sampling_generator(inputs, training=training)
+
+    def generator_inputs(self, z, labels=None):
+        return [z, labels] if self.num_classes else z
+
+    def _discriminate(self, images, labels):
+        if self.diffaugment:
+            images = diff_augment(images, self.diffaugment, self.seed_generator)
+        inputs = [images, labels] if self.num_classes else images
+        return self.discriminator(inputs, training=True)
+
+    def _sample_latent(self, batch_size):
+        return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+
+    def _discriminator_objective(self, real, fake, labels):
+        real_logits = self._discriminate(real, labels)
+        fake_logits = self._discriminate(fake, labels)
+        loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+        return loss, (loss, ops.mean(ops.sigmoid(real_logits)), ops.mean(ops.sigmoid(fake_logits)))
+
+    def _generator_objective(self, z, labels):
+        fake = self.generator(self.generator_inputs(z, labels), training=True)
+        loss = generator_loss(self._discriminate(fake, labels))
+        return loss, loss
+
+    def _gan_step(self, data):
+        """One alternating update: D on real and fake, then G against the updated D."""
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        batch_size = ops.shape(real)[0]
+        fake = self.generator(self.generator_inputs(self._sample_latent(batch_size), labels), training=True)
+        fake = ops.stop_gradient(fake)
+        d_variables = self.discriminator.trainable_variables
+        d_grads, (d_loss, d_real, d_fake) = self._gradients(
+            lambda: self._discriminator_objective(real, fake, labels), d_variables
+        )
+        self.d_optimizer.apply(d_grads, d_variables)
+        z = self._sample_latent(batch_size)
+        g_variables = self.generator.trainable_variables
+        g_grads, g_loss = self._gradients(lambda: self._generator_objective(z, labels), g_variables)
+        self.g_optimizer.apply(g_grads, g_variables)
+        self._update_ema()
+        for tracker, value in zip(self.metrics, (d_loss, g_loss, d_real, d_fake)):
+            tracker.update_state(value)
+        return {tracker.name: tracker.result() for tracker in self.metrics}
+
+    def _update_ema(self):
+        """EMA of the generator's weights, with a warm-up (decay grows with the step count).
+
+        Batch-norm statistics are copied, not averaged.
+        """
+        if self.ema_generator is None:
+            return
+        step = ops.cast(self.g_optimizer.iterations, "float32")
+        decay = ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights):
+            value = ops.cast(weight, average.dtype)
+            average.assign(decay * average + (1.0 - decay) * value if weight.trainable else value)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            latent_dim=self.latent_dim,
+            num_classes=self.num_classes,
+            ema_decay=self.ema_decay,
+            label_smoothing=self.label_smoothing,
+            diffaugment=list(self.diffaugment),
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
+        return cls(**config)
+
+
+def _clone_layer(layer):
+    """Clones a layer with the same name, so the EMA generator's config matches the generator's."""
+    return layer.__class__.from_config(layer.get_config())

@@ -1,0 +1,246 @@
+"""A kgan ONNX generator run with onnxruntime: latents, labels and images, no training stack."""
+
+import json
+import numbers
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+
+from kgan import imaging
+from kgan.errors import KganError, UsageError
+
+PROVIDERS = {
+    "cpu": "CPUExecutionProvider",
+    "cuda": "CUDAExecutionProvider",
+}
+ORT_ERROR_SEVERITY = 3  # keep onnxruntime's warnings off stderr; errors still raise
+
+
+class OnnxGenerator:
+    """A generator exported by `kgan export onnx` (see docs/onnx-contract.md).
+
+    Args:
+        path: the .onnx file.
+        provider: "auto" (CUDA when onnxruntime offers it, else CPU), "cpu" or "cuda".
+
+    Attributes:
+        latent_dim: size of the latent vector z.
+        num_classes: number of classes; 0 for an unconditional generator.
+        class_names: one name per class, or an empty tuple when unnamed.
+        image_shape: (H, W, C) of one image.
+        output_dtype: numpy dtype of the graph's `image` output (float32 or uint8).
+        metadata: the file's metadata_props, as strings.
+    """
+
+    def __init__(self, path, provider="auto"):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise UsageError(f"model file not found: {self.path}")
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = ORT_ERROR_SEVERITY
+        try:
+            self._session = onnxruntime.InferenceSession(
+                str(self.path), options, providers=_providers(provider)
+            )
+        except Exception as error:  # onnxruntime raises unrelated pybind classes
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise UsageError(
+                f"{self.path} is not a valid ONNX file (truncated or corrupt?): {reason}"
+            ) from error
+        self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
+        self._read_metadata()
+        self._check_graph()
+
+    @property
+    def conditional(self):
+        return self.num_classes > 0
+
+    @property
+    def provider(self):
+        """The execution provider onnxruntime runs the graph on, e.g. "CPUExecutionProvider"."""
+        return self._session.get_providers()[0]
+
+    def latents(self, indices, seed, truncation=None):
+        """The latent vectors of images `indices` for `seed`, as float32 [len(indices), latent_dim].
+
+        Image i always gets the same z for a given seed, whatever else is generated with it.
+
+        Args:
+            indices: image indices (non-negative ints).
+            seed: non-negative int.
+            truncation: if set, redraw entries until every |z| <= truncation.
+        """
+        _check_seed(seed)
+        _check_truncation(truncation)
+        z = np.empty((len(indices), self.latent_dim), np.float32)
+        for row, index in enumerate(indices):
+            rng = np.random.default_rng([seed, index])
+            sample = rng.standard_normal(self.latent_dim)
+            if truncation is not None:
+                outside = np.abs(sample) > truncation
+                while outside.any():
+                    sample[outside] = rng.standard_normal(np.count_nonzero(outside))
+                    outside = np.abs(sample) > truncation
+            z[row] = sample
+        return z
+
+    def resolve_labels(self, n, labels=None):
+        """The class of each of `n` images, as int64 [n] (-1 everywhere when unconditional).
+
+        Args:
+            n: number of images.
+            labels: None for balanced classes (image i gets i % num_classes); one class
+                for all images; or a list of classes cycled through. A class is an index
+                or a name from `class_names`.
+        """
+        _check_integer(n, "number of images", minimum=1)
+        if not self.conditional:
+            if labels is not None:
+                raise UsageError(
+                    f"{self.path.name} is an unconditional generator: it takes no labels"
+                )
+            return np.full(n, -1, np.int64)
+        if labels is None:
+            return np.arange(n, dtype=np.int64) % self.num_classes
+        if isinstance(labels, (int, np.integer, str)):
+            labels = [labels]
+        classes = [self._class_index(label) for label in labels]
+        if not classes:
+            raise UsageError("labels is empty: give at least one class, or None for balanced")
+        return np.resize(np.array(classes, np.int64), n)
+
+    def iter_batches(self, n, labels=None, seed=0, truncation=None, batch_size=256):
+        """Generates `n` images lazily, `batch_size` at a time.
+
+        Arguments are checked now, before the first batch is asked for.
+
+        Args:
+            n: number of images.
+            labels: see `resolve_labels`.
+            seed: non-negative int; the same seed gives the same images.
+            truncation: optional bound on |z| (see `latents`).
+            batch_size: images per onnxruntime call.
+
+        Returns:
+            An iterator of (images uint8 [b, H, W, C], labels int64 [b]) in index order.
+        """
+        all_labels = self.resolve_labels(n, labels)
+        _check_seed(seed)
+        _check_truncation(truncation)
+        _check_integer(batch_size, "batch size", minimum=1)
+        return self._batches(all_labels, seed, truncation, batch_size)
+
+    def generate(self, n, labels=None, seed=0, truncation=None, batch_size=256):
+        """Generates `n` images in memory; for many images prefer `iter_batches`.
+
+        Args: as for `iter_batches`.
+
+        Returns:
+            (images uint8 [n, H, W, C], labels int64 [n]).
+        """
+        batches = list(self.iter_batches(n, labels, seed, truncation, batch_size))
+        return (
+            np.concatenate([images for images, _ in batches]),
+            np.concatenate([labels for _, labels in batches]),
+        )
+
+    def _batches(self, all_labels, seed, truncation, batch_size):
+        for start in range(0, len(all_labels), batch_size):
+            labels = all_labels[start : start + batch_size]
+            feeds = {"z": self.latents(range(start, start + len(labels)), seed, truncation)}
+            if self.conditional:
+                feeds["label"] = labels
+            (images,) = self._session.run(["image"], feeds)
+            if images.shape[1:] != self.image_shape:
+                raise KganError(
+                    f"{self.path} made images of shape {list(images.shape[1:])} but its metadata "
+                    f"says {list(self.image_shape)}: re-export it"
+                )
+            yield imaging.to_uint8(images, self._value_range), labels
+
+    def _class_index(self, label):
+        if isinstance(label, str):
+            if label in self.class_names:
+                return self.class_names.index(label)
+            if not label.strip().isdigit():
+                names = ", ".join(self.class_names) if self.class_names else "none (unnamed classes)"
+                raise UsageError(f"unknown class name {label!r}: class names are {names}")
+            label = int(label)
+        if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
+            raise UsageError(f"a label must be a class index or name, not {label!r}")
+        if not 0 <= label < self.num_classes:
+            raise UsageError(
+                f"label {label} is out of range: {self.path.name} has classes 0 to {self.num_classes - 1}"
+            )
+        return int(label)
+
+    def _read_metadata(self):
+        if not any(key.startswith("kgan.") for key in self.metadata):
+            raise UsageError(
+                f"{self.path} was not exported by kgan export onnx (no kgan.* metadata_props)"
+            )
+        try:
+            self.latent_dim = int(self.metadata["kgan.latent_dim"])
+            self.num_classes = int(self.metadata["kgan.num_classes"])
+            self.image_shape = tuple(int(size) for size in json.loads(self.metadata["kgan.image_shape"]))
+            self.class_names = tuple(json.loads(self.metadata.get("kgan.class_names", "[]")))
+            low, high = json.loads(self.metadata.get("kgan.value_range", "[-1, 1]"))
+        except (KeyError, ValueError, TypeError) as error:
+            raise UsageError(
+                f"{self.path} has broken kgan metadata ({type(error).__name__}: {error}): re-export it"
+            ) from error
+        self._value_range = (float(low), float(high))
+        if len(self.image_shape) != 3 or self.class_names and len(self.class_names) != self.num_classes:
+            raise UsageError(
+                f"{self.path} has inconsistent kgan metadata (image_shape {list(self.image_shape)}, "
+                f"{self.num_classes} classes, {len(self.class_names)} class names): re-export it"
+            )
+
+    def _check_graph(self):
+        inputs = {node.name: node for node in self._session.get_inputs()}
+        outputs = {node.name: node for node in self._session.get_outputs()}
+        expected_inputs = {"z", "label"} if self.conditional else {"z"}
+        if set(inputs) != expected_inputs or "image" not in outputs:
+            raise UsageError(
+                f"{self.path} does not follow the kgan ONNX contract: expected inputs "
+                f"{sorted(expected_inputs)} and output 'image', found {sorted(inputs)} and {sorted(outputs)}"
+            )
+        graph_latent_dim = inputs["z"].shape[-1]
+        if isinstance(graph_latent_dim, int) and graph_latent_dim != self.latent_dim:
+            raise UsageError(
+                f"{self.path} metadata says latent_dim {self.latent_dim} but input z has "
+                f"{graph_latent_dim}: re-export it"
+            )
+        self.output_dtype = np.dtype(np.uint8 if outputs["image"].type == "tensor(uint8)" else np.float32)
+
+
+def _providers(provider):
+    available = onnxruntime.get_available_providers()
+    if provider == "auto":
+        provider = "cuda" if PROVIDERS["cuda"] in available else "cpu"
+    if provider not in PROVIDERS:
+        raise UsageError(f"provider must be auto, cpu or cuda, not {provider!r}")
+    if PROVIDERS[provider] not in available:
+        raise UsageError(
+            f"onnxruntime here has no {PROVIDERS[provider]}: install onnxruntime-gpu "
+            "(and CUDA) or use provider cpu"
+        )
+    # CPU stays as the fallback for any node the CUDA provider cannot run.
+    return [PROVIDERS[provider], PROVIDERS["cpu"]] if provider == "cuda" else [PROVIDERS["cpu"]]
+
+
+def _check_integer(value, description, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        kind = "positive" if minimum == 1 else "non-negative"
+        raise UsageError(f"{description} must be a {kind} integer, not {value!r}")
+
+
+def _check_seed(seed):
+    _check_integer(seed, "seed", minimum=0)
+
+
+def _check_truncation(truncation):
+    # `not > 0` also rejects NaN, which would silently disable truncation.
+    if truncation is not None and not (isinstance(truncation, numbers.Real) and truncation > 0):
+        raise UsageError(f"truncation must be a positive number, not {truncation!r}")

@@ -1,0 +1,1 @@
+"""Training: losses, augmentation, per-backend trainers, callbacks, checkpoints, the run loop."""
