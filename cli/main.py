@@ -34,6 +34,7 @@ def cli():
 
 
 def _register_commands():
+    from cli.evaluate import evaluate
     from cli.export import export
     from cli.generate import generate
     from cli.train import train
@@ -41,6 +42,7 @@ def _register_commands():
     cli.add_command(train)
     cli.add_command(export)
     cli.add_command(generate)
+    cli.add_command(evaluate)
 
 
 _register_commands()

@@ -1,4 +1,6 @@
-"""Image sizes the networks support, and the checks on them (pure Python)."""
+"""Run configuration and the image sizes the networks support (pure Python, no keras)."""
+
+import dataclasses
 
 from kgan.errors import UsageError
 
@@ -38,3 +40,84 @@ def check_channels(channels):
     if channels not in (1, 3):
         raise UsageError(f"channels must be 1 (grayscale) or 3 (RGB), not {channels}")
     return channels
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything that defines a training run; stored as config.json's "train" entry.
+
+    Args:
+        dataset: a --dataset spec (see kgan.data.load_dataset).
+        image_size: side of the images; None takes the dataset's (resolved at start).
+        channels: 1 or 3; None takes the dataset's (resolved at start).
+        conditional: class-conditional GAN; None means "when the dataset has labels".
+        epochs: total epochs of the run.
+        steps_per_epoch: batches per epoch; None for one pass over the data.
+        batch_size: images per batch (both networks see this many real and fake).
+        latent_dim: size of z.
+        width: feature maps at full resolution (see kgan.models.build_generator).
+        upsampling: "pixel_shuffle", "resize" or "transposed".
+        lr: Adam learning rate of both networks.
+        beta_1: Adam's beta_1.
+        ema: keep an exponential moving average of the generator for samples and export.
+        ema_decay: its decay.
+        label_smoothing: one-sided smoothing of the real target.
+        diffaugment: DiffAugment policy, e.g. "color,translation,cutout" ("" for none).
+        seed: seed of weights, noise, augmentation and data order.
+        jit: jit-compile the step; None picks by backend and device.
+        mixed_precision: compute in bfloat16 (variables stay float32).
+    """
+
+    dataset: str = "digits"
+    image_size: int | None = None
+    channels: int | None = None
+    conditional: bool | None = None
+    epochs: int = 20
+    steps_per_epoch: int | None = None
+    batch_size: int = 128
+    latent_dim: int = 100
+    width: int = 64
+    upsampling: str = "pixel_shuffle"
+    lr: float = 2e-4
+    beta_1: float = 0.5
+    ema: bool = True
+    ema_decay: float = 0.999
+    label_smoothing: float = 0.0
+    diffaugment: str = ""
+    seed: int = 0
+    jit: bool | None = None
+    mixed_precision: bool = False
+
+    def __post_init__(self):
+        _at_least(self, "epochs", 1)
+        _at_least(self, "batch_size", 2)
+        _at_least(self, "latent_dim", 1)
+        _at_least(self, "width", 1)
+        if self.steps_per_epoch is not None:
+            _at_least(self, "steps_per_epoch", 1)
+        if not self.lr > 0 or not self.lr < 1:
+            raise UsageError(f"lr must lie in (0, 1), not {self.lr}")
+        if not 0 <= self.label_smoothing < 0.5:
+            raise UsageError(f"label smoothing must lie in [0, 0.5), not {self.label_smoothing}")
+        if not 0 < self.ema_decay < 1:
+            raise UsageError(f"EMA decay must lie in (0, 1), not {self.ema_decay}")
+        if not 0 <= self.beta_1 < 1:
+            raise UsageError(f"beta_1 must lie in [0, 1), not {self.beta_1}")
+        if self.image_size is not None:
+            check_image_size(self.image_size)
+        if self.channels is not None:
+            check_channels(self.channels)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        known = {field.name for field in dataclasses.fields(cls)}
+        return cls(**{key: value for key, value in values.items() if key in known})
+
+
+def _at_least(config, name, minimum):
+    value = getattr(config, name)
+    if not isinstance(value, int) or value < minimum:
+        raise UsageError(f"{name.replace('_', '-')} must be an integer >= {minimum}, not {value}")

@@ -51,6 +51,7 @@ def staged_directory(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    staging.chmod(0o777 & ~_umask())  # mkdtemp makes it owner-only; the result is an ordinary folder
     try:
         yield staging
         replace_directory(staging, path)
@@ -73,3 +74,9 @@ def replace_directory(source, target):
         os.replace(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask():
+    current = os.umask(0)
+    os.umask(current)
+    return current

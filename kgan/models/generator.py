@@ -74,10 +74,10 @@ def _upsample(hidden, filters, mode, name):
         hidden = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(hidden)
         return keras.layers.Conv2D(filters, 3, name=name, **conv_options)(hidden)
     hidden = keras.layers.Conv2D(4 * filters, 3, name=name, **conv_options)(hidden)
-    return _depth_to_space(hidden, filters, name)
+    return pixel_shuffle(hidden, filters, name)
 
 
-def _depth_to_space(hidden, filters, name):
+def pixel_shuffle(hidden, filters, name):
     """Pixel shuffle (block size 2, DCR order) from Reshape and Permute, so no custom layer."""
     height, width = hidden.shape[1], hidden.shape[2]
     hidden = keras.layers.Reshape((height, width, 2, 2, filters), name=f"{name}_split")(hidden)

@@ -37,16 +37,16 @@ class OnnxGenerator:
         self.path = Path(path)
         if not self.path.is_file():
             raise UsageError(f"model file not found: {self.path}")
+        providers = _providers(provider)
         options = onnxruntime.SessionOptions()
         options.log_severity_level = ORT_ERROR_SEVERITY
         try:
-            self._session = onnxruntime.InferenceSession(
-                str(self.path), options, providers=_providers(provider)
-            )
-        except Exception as error:  # onnxruntime raises unrelated pybind classes
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            self._session = onnxruntime.InferenceSession(str(self.path), options, providers=providers)
+        except Exception as error:  # onnxruntime raises unrelated pybind classes, none shared
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise UsageError(
-                f"{self.path} is not a valid ONNX file (truncated or corrupt?): {reason}"
+                f"onnxruntime cannot load {self.path} (not an ONNX file, truncated, or too new "
+                f"for this onnxruntime): {reason}"
             ) from error
         self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
         self._read_metadata()
@@ -97,13 +97,11 @@ class OnnxGenerator:
         _check_integer(n, "number of images", minimum=1)
         if not self.conditional:
             if labels is not None:
-                raise UsageError(
-                    f"{self.path.name} is an unconditional generator: it takes no labels"
-                )
+                raise UsageError(f"{self.path.name} is an unconditional generator: it takes no labels")
             return np.full(n, -1, np.int64)
         if labels is None:
             return np.arange(n, dtype=np.int64) % self.num_classes
-        if isinstance(labels, (int, np.integer, str)):
+        if np.ndim(labels) == 0:
             labels = [labels]
         classes = [self._class_index(label) for label in labels]
         if not classes:
@@ -170,16 +168,12 @@ class OnnxGenerator:
         if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
             raise UsageError(f"a label must be a class index or name, not {label!r}")
         if not 0 <= label < self.num_classes:
-            raise UsageError(
-                f"label {label} is out of range: {self.path.name} has classes 0 to {self.num_classes - 1}"
-            )
+            raise UsageError(f"label {label} is out of range: {self.path.name} has classes 0 to {self.num_classes - 1}")
         return int(label)
 
     def _read_metadata(self):
         if not any(key.startswith("kgan.") for key in self.metadata):
-            raise UsageError(
-                f"{self.path} was not exported by kgan export onnx (no kgan.* metadata_props)"
-            )
+            raise UsageError(f"{self.path} was not exported by kgan export onnx (no kgan.* metadata_props)")
         try:
             self.latent_dim = int(self.metadata["kgan.latent_dim"])
             self.num_classes = int(self.metadata["kgan.num_classes"])
@@ -223,8 +217,7 @@ def _providers(provider):
         raise UsageError(f"provider must be auto, cpu or cuda, not {provider!r}")
     if PROVIDERS[provider] not in available:
         raise UsageError(
-            f"onnxruntime here has no {PROVIDERS[provider]}: install onnxruntime-gpu "
-            "(and CUDA) or use provider cpu"
+            f"onnxruntime here has no {PROVIDERS[provider]}: install onnxruntime-gpu (and CUDA) or use provider cpu"
         )
     # CPU stays as the fallback for any node the CUDA provider cannot run.
     return [PROVIDERS[provider], PROVIDERS["cpu"]] if provider == "cuda" else [PROVIDERS["cpu"]]

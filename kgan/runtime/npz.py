@@ -37,29 +37,27 @@ class NpzStreamWriter:
         """Appends rows to the open array; `chunk` must match its dtype and trailing shape."""
         chunk = np.asarray(chunk)
         if chunk.dtype != self._dtype or chunk.shape[1:] != self._shape[1:]:
-            raise ValueError(
-                f"chunk {chunk.dtype} {chunk.shape[1:]} does not match {self._dtype} {self._shape[1:]}"
-            )
+            raise ValueError(f"chunk {chunk.dtype} {chunk.shape[1:]} does not match {self._dtype} {self._shape[1:]}")
         if len(chunk) > self._rows_left:
             raise ValueError(f"{len(chunk)} rows passed the {self._shape[0]} announced")
         self._entry.write(chunk.tobytes())  # C order, as the header says
         self._rows_left -= len(chunk)
 
     def close(self):
-        self._finish_entry()
-        self._zip.close()
+        """Finishes the open array (it must be complete) and the archive."""
+        try:
+            self._finish_entry()
+        finally:
+            self._release()
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc_info):
-        if exc_info[0] is None:
+    def __exit__(self, error_type, error, traceback):
+        if error_type is None:
             self.close()
         else:
-            # The archive is incomplete anyway; release the handles without the row check.
-            if self._entry is not None:
-                self._entry.close()
-            self._zip.close()
+            self._release()  # the archive is incomplete anyway: skip the row check
 
     def _finish_entry(self):
         if self._entry is None:
@@ -68,3 +66,9 @@ class NpzStreamWriter:
             raise ValueError(f"array is {self._rows_left} rows short of its shape {self._shape}")
         self._entry.close()
         self._entry = None
+
+    def _release(self):
+        if self._entry is not None:
+            self._entry.close()
+            self._entry = None
+        self._zip.close()

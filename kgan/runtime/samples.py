@@ -65,9 +65,7 @@ def write_samples(
                 indices = range(start, start + len(images))
                 files = write_batch(indices, images, batch_labels)
                 for file, label, index in zip(files, batch_labels, indices):
-                    manifest.writerow(
-                        (file, *_label_columns(generator, int(label)), seed, index)
-                    )
+                    manifest.writerow((file, *_label_columns(generator, int(label)), seed, index))
                 start += len(images)
                 if progress is not None:
                     progress(len(images))
@@ -148,8 +146,7 @@ def _check_destination(out, overwrite):
         raise UsageError(f"{out} exists and is not a folder: choose another output folder")
     if fileio.is_nonempty_dir(out) and not overwrite:
         raise UsageError(
-            f"{out} already exists and is not empty: use --overwrite to replace it, "
-            "or choose another output folder"
+            f"{out} already exists and is not empty: use --overwrite to replace it, or choose another output folder"
         )
     nearest = next(folder for folder in out.parents if folder.exists())
     if not nearest.is_dir():

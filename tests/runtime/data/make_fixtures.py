@@ -72,9 +72,7 @@ def build(latent_dim, image_shape, class_names=(), num_classes=None, uint8=False
         nodes[-1].output[0] = "image"
     output = helper.make_tensor_value_info("image", output_type, ["N", *image_shape])
     graph = helper.make_graph(nodes, "fixture_generator", inputs, [output], initializers)
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="kgan-tests"
-    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="kgan-tests")
     model.ir_version = IR_VERSION
     if metadata:
         helper.set_model_props(
@@ -96,9 +94,7 @@ def build(latent_dim, image_shape, class_names=(), num_classes=None, uint8=False
 
 
 FIXTURES = {
-    "conditional.onnx": dict(
-        latent_dim=8, image_shape=(8, 8, 1), class_names=("cat", "dog", "hot dog/bun")
-    ),
+    "conditional.onnx": dict(latent_dim=8, image_shape=(8, 8, 1), class_names=("cat", "dog", "hot dog/bun")),
     "unconditional_rgb.onnx": dict(latent_dim=6, image_shape=(4, 4, 3)),
     "uint8_unnamed.onnx": dict(latent_dim=4, image_shape=(6, 5, 3), num_classes=2, uint8=True),
     "no_metadata.onnx": dict(latent_dim=6, image_shape=(4, 4, 3), metadata=False),

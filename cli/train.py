@@ -1,0 +1,118 @@
+"""`kgan train`: train a DCGAN into a run folder."""
+
+import os
+import sys
+
+import click
+
+from cli.errors import reports_errors
+from kgan.config import SUPPORTED_IMAGE_SIZES, TrainConfig
+from kgan.errors import UsageError
+
+UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")  # kgan.models.UPSAMPLING_MODES, without keras
+FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_size", "latent_dim", "width",
+                   "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment", "seed",
+                   "steps_per_epoch", "mixed_precision")  # fmt: skip
+
+
+@click.command()
+@click.option("--backend", type=click.Choice(["tensorflow", "jax"]), default=None,
+              help="Keras backend (default: $KERAS_BACKEND, else tensorflow).")
+@click.option("--dataset", default="digits", show_default=True,
+              help="digits, mnist, fashion_mnist, cifar10, or a PATH: IDX folder, .npz, or image folder "
+                   "with one subfolder per class.")
+@click.option("--image-size", type=int, default=None,
+              help=f"Image side, one of {', '.join(map(str, SUPPORTED_IMAGE_SIZES))} (default: the dataset's; "
+                   "64 for image folders, 28 for digits).")
+@click.option("--channels", type=click.Choice(["1", "3"]), default=None,
+              help="1 grayscale or 3 RGB (default: the dataset's).")
+@click.option("--conditional/--unconditional", default=None,
+              help="Class-conditional GAN (default: when the dataset has labels).")
+@click.option("--epochs", type=int, default=20, show_default=True, help="Total epochs (with --resume: the new total).")
+@click.option("--steps-per-epoch", type=int, default=None, help="Batches per epoch (default: one pass over the data).")
+@click.option("--batch-size", type=int, default=128, show_default=True)
+@click.option("--latent-dim", type=int, default=100, show_default=True)
+@click.option("--width", type=int, default=64, show_default=True, help="Feature maps at full resolution.")
+@click.option("--upsampling", type=click.Choice(UPSAMPLING_MODES), default="pixel_shuffle", show_default=True)
+@click.option("--lr", type=float, default=2e-4, show_default=True, help="Adam learning rate (both networks).")
+@click.option("--beta1", "beta_1", type=float, default=0.5, show_default=True, help="Adam beta_1.")
+@click.option("--ema/--no-ema", default=True, show_default=True, help="Sample and export an EMA of the generator.")
+@click.option("--ema-decay", type=float, default=0.999, show_default=True)
+@click.option("--label-smoothing", type=float, default=0.0, show_default=True, help="One-sided; 0.1 is common.")
+@click.option("--diffaugment", default="", help="DiffAugment policy for small datasets, e.g. color,translation,cutout.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend and device).")
+@click.option("--mixed-precision", is_flag=True, help="Compute in bfloat16 (for GPUs/TPUs).")
+@click.option("--out", "run_dir", type=click.Path(file_okay=False), required=True, help="Run folder RUN_DIR.")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
+@click.pass_context
+@reports_errors
+def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
+    """Train a DCGAN; write samples, checkpoints and generator.keras to RUN_DIR."""
+    _select_backend(backend)
+    options["channels"] = None if channels is None else int(channels)
+    verbose = 1 if sys.stdout.isatty() else 2
+    if resume:
+        if overwrite:
+            raise UsageError("--resume and --overwrite contradict each other: choose one")
+        changed = [name for name in FIXED_ON_RESUME if _given(ctx, name, options)]
+        if changed:
+            flags = ", ".join("--" + name.replace("_", "-") for name in changed)
+            raise UsageError(f"{flags} cannot change on --resume (the run keeps its config.json); only --epochs can")
+        epochs = options["epochs"] if _given(ctx, "epochs", options) else None
+        from kgan.training.run import resume_run
+
+        result = _run(lambda: resume_run(run_dir, epochs, verbose), run_dir)
+    else:
+        config = TrainConfig(**options)
+        from kgan.training.run import start_run
+
+        result = _run(lambda: start_run(config, run_dir, overwrite, verbose), run_dir)
+    _summarise(result)
+
+
+def _select_backend(backend):
+    """Sets the Keras backend; it must happen before keras is first imported."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if backend is None:
+        return
+    if "keras" in sys.modules:
+        import keras
+
+        if keras.config.backend() != backend:
+            raise UsageError(
+                f"keras is already loaded with the {keras.config.backend()} backend in this process; "
+                f"run kgan in a new process or set KERAS_BACKEND={backend}"
+            )
+    os.environ["KERAS_BACKEND"] = backend
+
+
+def _given(ctx, name, options):
+    source = ctx.get_parameter_source(name)
+    return source is not None and source != click.core.ParameterSource.DEFAULT
+
+
+def _run(job, run_dir):
+    try:
+        return job()
+    except KeyboardInterrupt:
+        click.echo(
+            f"\nInterrupted. Finished epochs are saved; continue with: kgan train --resume --out {run_dir}",
+            err=True,
+        )
+        raise SystemExit(130) from None
+
+
+def _summarise(result):
+    rows = result.history
+    if not rows:
+        return
+    steady = sorted(row["images_per_s"] for row in rows[1:]) or [rows[0]["images_per_s"]]
+    last = rows[-1]
+    click.echo(
+        f"Trained {last['epoch']} epochs into {result.run_dir}: d_loss {last['d_loss']:.3f}, "
+        f"g_loss {last['g_loss']:.3f}, D(x) {last['d_real']:.2f}, D(G(z)) {last['d_fake']:.2f}; "
+        f"{steady[len(steady) // 2]:.0f} images/s (median epoch after the first)."
+    )
+    click.echo(f"Samples: {result.run_dir}/samples/epoch_{last['epoch']:03d}.png")

@@ -1,0 +1,60 @@
+"""The batch feeder `fit()` reads: a keras PyDataset over in-memory uint8 images.
+
+It needs neither tf.data nor TensorFlow, so the JAX backend runs without TensorFlow,
+and slicing a uint8 array costs microseconds against a step of milliseconds.
+"""
+
+import keras
+import numpy as np
+
+
+class BatchFeeder(keras.utils.PyDataset):
+    """Shuffled batches of images scaled to [-1, 1] (and int32 labels when conditional).
+
+    Epoch e visits the data in the order of a permutation seeded by (seed, e), continued
+    into the next permutation when `steps_per_epoch` asks for more than one pass, so a
+    resumed run sees exactly the batches an uninterrupted one would. Incomplete batches
+    are dropped.
+
+    Args:
+        dataset: a kgan.data.ImageDataset.
+        batch_size: images per batch.
+        seed: seed of the shuffling.
+        steps_per_epoch: batches per epoch; None for one pass over the data.
+        conditional: whether to yield (images, labels).
+        initial_epoch: the epoch the first batch belongs to (for resuming).
+    """
+
+    def __init__(self, dataset, batch_size, seed, steps_per_epoch=None, conditional=False, initial_epoch=0):
+        super().__init__(workers=1, use_multiprocessing=False)
+        if len(dataset) < batch_size:
+            raise ValueError(f"batch size {batch_size} is larger than the dataset ({len(dataset)} images)")
+        self.images = dataset.images
+        self.labels = dataset.labels.astype(np.int32) if conditional else None
+        self.batch_size = batch_size
+        self.seed = seed
+        self.steps_per_epoch = steps_per_epoch or len(dataset) // batch_size
+        self._next_epoch = initial_epoch
+        self._order = self.epoch_order(initial_epoch)  # keras may peek at a batch before the first epoch
+
+    @property
+    def num_batches(self):
+        return self.steps_per_epoch
+
+    def on_epoch_begin(self):
+        # Keras may fetch an epoch's batches out of order (its JAX path does), so the
+        # epoch's permutation is fixed here, before any of them is read.
+        self._order = self.epoch_order(self._next_epoch)
+        self._next_epoch += 1
+
+    def __getitem__(self, index):
+        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        images = self.images[rows].astype(np.float32) * (2.0 / 255.0) - 1.0
+        return images if self.labels is None else (images, self.labels[rows])
+
+    def epoch_order(self, epoch):
+        """Indices of every image this epoch visits, in order."""
+        needed = self.steps_per_epoch * self.batch_size
+        passes = -(-needed // len(self.images))
+        rng = np.random.default_rng([self.seed, epoch])
+        return np.concatenate([rng.permutation(len(self.images)) for _ in range(passes)])[:needed]

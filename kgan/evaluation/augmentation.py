@@ -1,0 +1,107 @@
+"""Augmentation gain: does adding generated images help a classifier trained on few real ones?"""
+
+import numpy as np
+
+from kgan.errors import UsageError
+from kgan.evaluation.classifier import train_classifier
+from kgan.evaluation.scores import over_runs
+
+ALL = "all"
+
+
+def parse_k(text):
+    """Parses --k, e.g. "10,100,all", into a tuple of positive ints and "all".
+
+    Args:
+        text: comma-separated positive integers or "all".
+    """
+    values = []
+    for token in (token.strip() for token in text.split(",")):
+        if token == ALL:
+            values.append(ALL)
+        elif token.isdigit() and int(token) > 0:
+            values.append(int(token))
+        else:
+            raise UsageError(f"--k takes positive integers or 'all', comma-separated (e.g. 10,100,all), not {token!r}")
+    if len(set(values)) != len(values):
+        raise UsageError(f"--k lists a value twice: {text}")
+    return tuple(values)
+
+
+def check_k(values, train):
+    """Raises UsageError when a k exceeds the smallest class of the training split.
+
+    Args:
+        values: parsed --k values.
+        train: the real training split, an ImageDataset.
+    """
+    smallest = int(np.bincount(train.labels, minlength=train.num_classes).min())
+    too_big = [k for k in values if k != ALL and k > smallest]
+    if too_big:
+        raise UsageError(
+            f"--k {too_big[0]} is more than the smallest class of the training split ({smallest} images): "
+            "use a smaller k or 'all'"
+        )
+
+
+def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, progress=None):
+    """Test accuracy with k real images per class, without and with the generated images.
+
+    For each k and seed, k images per class are drawn from the training split (all of
+    it for "all"); one classifier trains on them alone and one on them plus every
+    generated image, with the same seed and number of steps.
+
+    Args:
+        train: the real training split, an ImageDataset.
+        generated: (uint8 images [M, H, W, C], int64 labels [M]) from a conditional generator.
+        test: the real test split, an ImageDataset.
+        k_values: images per class, ints or "all".
+        settings: a ClassifierSettings.
+        steps: training steps of each classifier.
+        seeds: seeds of the draws and classifiers.
+        progress: optional callable taking a message.
+
+    Returns:
+        A list, one dict per k: {"k", "real": runs, "augmented": runs, "gain": runs},
+        where runs is {"mean", "std", "runs"} over the seeds.
+    """
+    results = []
+    for k in k_values:
+        real_accuracies, augmented_accuracies = [], []
+        for seed in seeds:
+            rows = per_class_subset(train.labels, k, seed)
+            real = (train.images[rows], train.labels[rows])
+            mixed = (np.concatenate([real[0], generated[0]]), np.concatenate([real[1], generated[1]]))
+            for accuracies, (images, labels), what in (
+                (real_accuracies, real, "real only"),
+                (augmented_accuracies, mixed, "real + generated"),
+            ):
+                if progress:
+                    progress(f"augmentation: k={k}, seed {seed}, {what} ({len(images)} images)")
+                classifier = train_classifier(images, labels, train.num_classes, settings, steps, seed)
+                accuracies.append(classifier.accuracy(test.images, test.labels))
+        gains = np.subtract(augmented_accuracies, real_accuracies)
+        results.append(
+            {
+                "k": k,
+                "real": over_runs(real_accuracies),
+                "augmented": over_runs(augmented_accuracies),
+                "gain": over_runs(gains),
+            }
+        )
+    return results
+
+
+def per_class_subset(labels, k, seed):
+    """Sorted indices of k randomly drawn images of each class (every index for "all").
+
+    Args:
+        labels: int [N] class indices.
+        k: images per class, or "all".
+        seed: seed of the draw.
+    """
+    if k == ALL:
+        return np.arange(len(labels))
+    rng = np.random.default_rng(seed)
+    rows = [rng.choice(np.flatnonzero(labels == label), k, replace=False) for label in np.unique(labels)]
+    return np.sort(np.concatenate(rows))

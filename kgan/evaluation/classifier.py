@@ -1,0 +1,200 @@
+"""The reference classifier: a small CNN whose penultimate layer is `kgan evaluate`'s feature space.
+
+One routine, `train_classifier`, trains every classifier of an evaluation: the reference
+(real training split), CAS (generated images) and both arms of the augmentation study.
+They all train for the same number of steps, so only their data differs.
+
+The reference classifier is cached on disk, keyed by a hash of its training images,
+labels and settings: `$KGAN_CACHE_DIR/classifiers/KEY/` (default `~/.cache/kgan`).
+"""
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from kgan import fileio
+from kgan.data import ImageDataset
+from kgan.data.batches import BatchFeeder
+from kgan.training.run import resolve_jit
+
+ARCHITECTURE = "kgan-classifier-1"  # change it when the network or training changes, to retire old caches
+FEATURE_LAYER = "features"
+PROBABILITY_LAYER = "probabilities"
+SMALLEST_FEATURE_MAP = 7
+MAX_WIDTH_MULTIPLIER = 4
+PREDICT_BATCH_SIZE = 256
+MODEL_FILE = "classifier.keras"
+META_FILE = "meta.json"
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassifierSettings:
+    """How every classifier of an evaluation is built and trained.
+
+    Args:
+        epochs: passes over the real training split; every classifier trains for as
+            many steps as the reference classifier needs for that, whatever its data.
+        batch_size: images per step.
+        width: filters of the first convolutions (doubled per halving, up to 4x).
+        feature_dim: size of the penultimate dense layer, the feature space.
+        learning_rate: Adam's learning rate.
+        dropout: dropout rate before the softmax layer.
+        seed: seed of the reference classifier (weights and data order).
+    """
+
+    epochs: int = 10
+    batch_size: int = 64
+    width: int = 32
+    feature_dim: int = 128
+    learning_rate: float = 1e-3
+    dropout: float = 0.3
+    seed: int = 0
+
+    def steps(self, num_real_training_images):
+        """Training steps of every classifier: `epochs` passes over the real training split."""
+        return self.epochs * math.ceil(num_real_training_images / self.batch_size)
+
+
+class Classifier:
+    """A trained classifier: accuracy, penultimate features and class probabilities.
+
+    Args:
+        model: the keras model built by `build_classifier`.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self._both = keras.Model(
+            model.inputs, [model.get_layer(FEATURE_LAYER).output, model.get_layer(PROBABILITY_LAYER).output]
+        )
+
+    def features_and_probabilities(self, images):
+        """(features float64 [N, feature_dim], probabilities float64 [N, classes]) of uint8 images."""
+        features, probabilities = self._both.predict(
+            _to_model_range(images), batch_size=PREDICT_BATCH_SIZE, verbose=0
+        )
+        return np.asarray(features, np.float64), np.asarray(probabilities, np.float64)
+
+    def accuracy(self, images, labels):
+        """Fraction of uint8 `images` classified as `labels`."""
+        _, probabilities = self.features_and_probabilities(images)
+        return float(np.mean(np.argmax(probabilities, axis=1) == labels))
+
+
+def build_classifier(image_shape, num_classes, settings):
+    """The classifier network: stride-2 conv stages down to 7x7 or less, dense features, softmax.
+
+    Inputs are images scaled to [-1, 1]. The feature layer is linear (its ReLU is a
+    separate layer), so features have no dead, constant dimensions.
+
+    Args:
+        image_shape: (H, W, C) of the images.
+        num_classes: number of classes.
+        settings: a ClassifierSettings.
+    """
+    inputs = keras.Input(shape=image_shape, name="image")
+    hidden, size, stage = inputs, image_shape[0], 0
+    while size > SMALLEST_FEATURE_MAP:
+        filters = settings.width * min(2**stage, MAX_WIDTH_MULTIPLIER)
+        hidden = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv_{stage}")(hidden)
+        hidden = keras.layers.Conv2D(
+            filters, 3, strides=2, padding="same", activation="relu", name=f"down_{stage}"
+        )(hidden)
+        size, stage = math.ceil(size / 2), stage + 1
+    hidden = keras.layers.Flatten(name="flatten")(hidden)
+    hidden = keras.layers.Dense(settings.feature_dim, name=FEATURE_LAYER)(hidden)
+    hidden = keras.layers.ReLU(name="features_relu")(hidden)
+    hidden = keras.layers.Dropout(settings.dropout, name="dropout")(hidden)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name=PROBABILITY_LAYER)(hidden)
+    return keras.Model(inputs, outputs, name="classifier")
+
+
+def train_classifier(images, labels, num_classes, settings, steps, seed):
+    """Trains a new classifier on uint8 images; the one training routine of `kgan evaluate`.
+
+    Args:
+        images: uint8 [N, H, W, C].
+        labels: int [N] class indices.
+        num_classes: number of classes.
+        settings: a ClassifierSettings.
+        steps: number of training steps (see `ClassifierSettings.steps`).
+        seed: seed of the weights, dropout and data order.
+
+    Returns:
+        A Classifier.
+    """
+    keras.utils.set_random_seed(seed)
+    model = build_classifier(images.shape[1:], num_classes, settings)
+    model.compile(
+        optimizer=keras.optimizers.Adam(settings.learning_rate),
+        loss="sparse_categorical_crossentropy",
+        jit_compile=resolve_jit(None),
+    )
+    batch_size = min(settings.batch_size, len(images))
+    dataset = ImageDataset(images, np.asarray(labels, np.int64), [], "classifier training set")
+    model.fit(BatchFeeder(dataset, batch_size, seed, steps_per_epoch=steps, conditional=True), epochs=1, verbose=0)
+    return Classifier(model)
+
+
+def reference_classifier(train, settings, cache_dir=None):
+    """The classifier trained on the real training split, loaded from the cache when there.
+
+    Args:
+        train: the real training split, an ImageDataset with labels.
+        settings: a ClassifierSettings.
+        cache_dir: the cache folder; None for `default_cache_dir()`.
+
+    Returns:
+        (Classifier, cache key, whether it came from the cache).
+    """
+    key = cache_key(train, settings)
+    folder = Path(cache_dir or default_cache_dir()) / "classifiers" / key
+    if (folder / MODEL_FILE).is_file():
+        return Classifier(keras.saving.load_model(folder / MODEL_FILE, compile=False)), key, True
+    classifier = train_classifier(
+        train.images, train.labels, train.num_classes, settings, settings.steps(len(train)), settings.seed
+    )
+    meta = {
+        "architecture": ARCHITECTURE,
+        "settings": dataclasses.asdict(settings),
+        "dataset": train.name,
+        "training_images": len(train),
+        "image_shape": list(train.image_shape),
+        "num_classes": train.num_classes,
+        "backend": keras.config.backend(),
+    }
+    with fileio.staged_directory(folder) as staging:
+        classifier.model.save(staging / MODEL_FILE)
+        (staging / META_FILE).write_text(json.dumps(meta, indent=2))
+    return classifier, key, False
+
+
+def cache_key(train, settings):
+    """Hex digest identifying a reference classifier: training images, labels and settings."""
+    digest = hashlib.sha256()
+    description = {
+        "architecture": ARCHITECTURE,
+        "settings": dataclasses.asdict(settings),
+        "shape": list(train.images.shape),
+        "num_classes": train.num_classes,
+    }
+    digest.update(json.dumps(description, sort_keys=True).encode())
+    digest.update(np.ascontiguousarray(train.images, np.uint8).tobytes())
+    digest.update(np.ascontiguousarray(train.labels, np.int64).tobytes())
+    return digest.hexdigest()[:24]
+
+
+def default_cache_dir():
+    """`$KGAN_CACHE_DIR`, else `~/.cache/kgan`."""
+    return Path(os.environ.get("KGAN_CACHE_DIR") or Path.home() / ".cache" / "kgan").expanduser()
+
+
+def _to_model_range(images):
+    # The scaling BatchFeeder applies to training batches.
+    return np.asarray(images, np.float32) * (2.0 / 255.0) - 1.0

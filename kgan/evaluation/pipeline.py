@@ -1,0 +1,194 @@
+"""One evaluation: generate, train or load the reference classifier, score, write it all down."""
+
+import dataclasses
+
+import kgan
+from kgan.errors import UsageError
+from kgan.evaluation import memorisation
+from kgan.evaluation.augmentation import ALL, augmentation_gain, check_k
+from kgan.evaluation.cas import classification_accuracy_score
+from kgan.evaluation.classifier import ClassifierSettings, reference_classifier
+from kgan.evaluation.inception import InceptionNetwork, check_weights_file
+from kgan.evaluation.scores import FEATURE_METRICS, score_with_floor
+
+METRICS = (*FEATURE_METRICS, "cas", "augment", "inception")
+DEFAULT_METRICS = (*FEATURE_METRICS, "cas", "augment")
+NEEDS_LABELS = ("cas", "augment")
+MIN_SAMPLES = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationSettings:
+    """What `evaluate` computes, and with how much data.
+
+    Args:
+        num_samples: generated images; None for as many as the real training split.
+        seeds: seeds of the CAS and augmentation classifiers (mean ± std over them);
+            the first also seeds the generated images.
+        metrics: names among METRICS.
+        k: real images per class of the augmentation study, ints or "all".
+        classifier: a ClassifierSettings, for every classifier trained.
+        inception_weights: InceptionV3 weights file, for the "inception" metric.
+    """
+
+    num_samples: int | None = None
+    seeds: tuple = (0, 1, 2)
+    metrics: tuple = DEFAULT_METRICS
+    k: tuple = (10, 100, ALL)
+    classifier: ClassifierSettings = ClassifierSettings()
+    inception_weights: str | None = None
+
+    def describe(self):
+        settings = dataclasses.asdict(self)
+        settings["inception_weights"] = self.inception_weights and str(self.inception_weights)
+        return settings
+
+
+@dataclasses.dataclass
+class Evaluation:
+    """What `evaluate` found.
+
+    Args:
+        report: the JSON-ready report (see docs/cli-evaluate.md).
+        samples: (uint8 images, int64 labels) the generator made.
+        memorised: (generated images, their nearest training images) of the pixel-space
+            memorisation pairs.
+    """
+
+    report: dict
+    samples: tuple
+    memorised: tuple
+
+
+def parse_metrics(text, conditional):
+    """Parses --metrics; None gives the defaults that apply to the generator.
+
+    Args:
+        text: comma-separated names among METRICS, or None.
+        conditional: whether the generator takes labels (CAS and augmentation need it).
+
+    Returns:
+        A tuple of metric names.
+    """
+    if text is None:
+        return tuple(name for name in DEFAULT_METRICS if conditional or name not in NEEDS_LABELS)
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in METRICS]
+    if unknown or not names:
+        raise UsageError(f"unknown metric {unknown[0] if unknown else text!r}: choose from {','.join(METRICS)}")
+    if not conditional and set(names) & set(NEEDS_LABELS):
+        raise UsageError("cas and augment need a conditional generator (its labels); this one is unconditional")
+    return tuple(dict.fromkeys(names))
+
+
+def parse_seeds(text):
+    """Parses --seeds, e.g. "0,1,2", into a tuple of distinct non-negative ints."""
+    tokens = [token.strip() for token in text.split(",")]
+    if not all(token.isdigit() for token in tokens) or len(set(tokens)) != len(tokens):
+        raise UsageError(f"--seeds takes distinct non-negative integers, comma-separated (e.g. 0,1,2), not {text!r}")
+    return tuple(int(token) for token in tokens)
+
+
+def check_settings(settings, source, splits):
+    """Raises UsageError for settings that do not fit the generator or the real data.
+
+    Args:
+        settings: EvaluationSettings.
+        source: an OnnxSource or RunSource.
+        splits: the RealSplits.
+    """
+    if source.num_classes and source.num_classes != splits.train.num_classes:
+        raise UsageError(
+            f"the generator makes {source.num_classes} classes but dataset {splits.train.name} has "
+            f"{splits.train.num_classes}: evaluate it against the dataset it was trained on"
+        )
+    if settings.num_samples is not None and settings.num_samples < MIN_SAMPLES:
+        raise UsageError(f"--num-samples must be at least {MIN_SAMPLES}, not {settings.num_samples}")
+    if "augment" in settings.metrics:
+        check_k(settings.k, splits.train)
+    if "inception" in settings.metrics:
+        check_weights_file(settings.inception_weights)
+
+
+def evaluate(source, splits, settings, cache_dir=None, progress=None):
+    """Evaluates a generator against real data.
+
+    Args:
+        source: an OnnxSource or RunSource (kgan.evaluation.sources.open_generator).
+        splits: RealSplits at the generator's image shape.
+        settings: EvaluationSettings, already checked (parse_metrics, check_k).
+        cache_dir: reference classifier cache; None for the default.
+        progress: optional callable taking a message.
+
+    Returns:
+        An Evaluation.
+    """
+    say = progress or (lambda message: None)
+    check_settings(settings, source, splits)
+    metrics, train, test = settings.metrics, splits.train, splits.test
+    num_samples = settings.num_samples or len(train)
+    say(f"generating {num_samples} images")
+    samples = source.generate(num_samples, seed=settings.seeds[0])
+
+    say(f"reference classifier: training on {len(train)} real images, or loading it from the cache")
+    classifier, key, cached = reference_classifier(train, settings.classifier, cache_dir)
+    real_accuracy = classifier.accuracy(test.images, test.labels)
+    say("extracting classifier features")
+    features = {name: classifier.features_and_probabilities(images)
+                for name, images in (("train", train.images), ("test", test.images), ("generated", samples[0]))}  # fmt: skip
+
+    results, scored = {}, None
+    feature_metrics = [name for name in FEATURE_METRICS if name in metrics]
+    if feature_metrics:
+        say(f"scoring {', '.join(feature_metrics)} against the real-vs-real floor")
+        scores, scored = score_with_floor(
+            features["train"][0], features["generated"], features["test"], feature_metrics, settings.seeds[0]
+        )
+        results.update(scores)
+    if "inception" in metrics:
+        results.update(_inception_scores(settings, train, test, samples, say))
+    steps = settings.classifier.steps(len(train))
+    if "cas" in metrics:
+        results["cas"] = {
+            "generated": classification_accuracy_score(samples, test, settings.classifier, steps, settings.seeds, say),
+            "real": real_accuracy,
+        }
+    if "augment" in metrics:
+        results["augmentation"] = augmentation_gain(
+            train, samples, test, settings.k, settings.classifier, steps, settings.seeds, say
+        )
+
+    say("looking for memorised training images")
+    memorised = {
+        "pixel": memorisation.memorisation_check(
+            *(memorisation.pixel_vectors(images) for images in (samples[0], test.images, train.images))
+        ),
+        "feature": memorisation.memorisation_check(
+            features["generated"][0], features["test"][0], features["train"][0]
+        ),
+    }
+    pairs = memorisation.pair_images(samples[0], train.images, memorised["pixel"]["pairs"])
+    report = {
+        "kgan_version": kgan.__version__,
+        "generator": source.describe(),
+        "data": splits.describe(),
+        "settings": {**settings.describe(), "num_samples": num_samples, "scored_samples": scored,
+                     "classifier_steps": steps},  # fmt: skip
+        "classifier": {"cache_key": key, "cached": cached, "test_accuracy": real_accuracy},
+        "metrics": results,
+        "memorisation": memorised,
+    }
+    return Evaluation(report, samples, pairs)
+
+
+def _inception_scores(settings, train, test, samples, say):
+    network = InceptionNetwork(settings.inception_weights)
+    say("InceptionV3 features (slow on CPU)")
+    scores, _ = score_with_floor(
+        network.features_and_probabilities(train.images)[0],
+        network.features_and_probabilities(samples[0][: len(test)]),
+        network.features_and_probabilities(test.images),
+        ("fid", "is"),
+        settings.seeds[0],
+    )
+    return {f"inception_{name}": value for name, value in scores.items()}

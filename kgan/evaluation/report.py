@@ -1,0 +1,123 @@
+"""The report folder of `kgan evaluate` (report.json and PNG figures) and its summary table."""
+
+import json
+
+from kgan import fileio, imaging
+from kgan.errors import UsageError
+from kgan.evaluation import figures
+
+REPORT_FILE = "report.json"
+SAMPLES_FILE = "samples.png"
+METRICS_FILE = "metrics.png"
+AUGMENTATION_FILE = "augmentation.png"
+MEMORISATION_FILE = "memorisation.png"
+HEADER = ("metric", "generated", "real", "how to read")
+SCORE_ROWS = (
+    ("fid", "FID (classifier)", "lower is better; real = real-vs-real floor"),
+    ("kid", "KID (classifier)", "lower is better; about 0 for real"),
+    ("is", "IS (classifier)", "higher is better, at most the number of classes"),
+    ("precision", "precision", "fidelity: share of samples on the real manifold"),
+    ("recall", "recall", "diversity: share of real images the samples reach"),
+    ("density", "density", "about 1 for real; above 1 = samples crowd dense regions"),
+    ("coverage", "coverage", "share of real neighbourhoods holding a sample"),
+    ("inception_fid", "FID (InceptionV3)", "lower is better; real = real-vs-real floor"),
+    ("inception_is", "IS (InceptionV3)", "higher is better"),
+)
+
+
+def check_out_dir(out_dir, overwrite):
+    """Raises UsageError when `out_dir` holds files and `overwrite` is off (call before any work).
+
+    Args:
+        out_dir: the --out folder.
+        overwrite: whether replacing it is allowed.
+    """
+    if fileio.is_nonempty_dir(out_dir) and not overwrite:
+        raise UsageError(f"{out_dir} already holds files: pass --overwrite to replace them")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir} exists and is not a folder")
+
+
+def write_report(out_dir, evaluation, class_names):
+    """Writes report.json and the figures into `out_dir`, all at once (staged, then moved).
+
+    Args:
+        out_dir: the output folder; what was there is replaced.
+        evaluation: a kgan.evaluation.pipeline.Evaluation.
+        class_names: names of the classes, for the sample grid.
+
+    Returns:
+        The report as written, with its "figures" list.
+    """
+    rows = summary_rows(evaluation.report)
+    pictures = {
+        SAMPLES_FILE: figures.sample_grid(*evaluation.samples, class_names),
+        METRICS_FILE: figures.table_picture(HEADER, rows),
+        MEMORISATION_FILE: figures.labelled_rows(list(evaluation.memorised), ["generated", "nearest real"]),
+    }
+    augmentation = evaluation.report["metrics"].get("augmentation")
+    if augmentation:
+        pictures[AUGMENTATION_FILE] = figures.augmentation_curve(augmentation)
+    report = {**evaluation.report, "figures": sorted(pictures)}
+    with fileio.staged_directory(out_dir) as staging:
+        fileio.write_text(staging / REPORT_FILE, json.dumps(report, indent=2))
+        for name, picture in pictures.items():
+            imaging.save_png(staging / name, picture)
+    return report
+
+
+def summary_rows(report):
+    """The rows of the summary table: (metric, generated, real, how to read), as strings.
+
+    Args:
+        report: the report dict of an evaluation.
+    """
+    metrics = report["metrics"]
+    rows = [("classifier accuracy", "", _number(report["classifier"]["test_accuracy"]), "reference CNN on real test")]
+    for key, title, reading in SCORE_ROWS:
+        if key in metrics:
+            rows.append((title, _number(metrics[key]["generated"]), _number(metrics[key]["real"]), reading))
+    if "cas" in metrics:
+        cas = metrics["cas"]
+        rows.append(("CAS", _number(cas["generated"]), _number(cas["real"]), "trained on generated only; real = reference"))
+    for entry in metrics.get("augmentation", []):
+        gain = entry["gain"]
+        rows.append(
+            (
+                f"augment k={entry['k']}",
+                _number(entry["augmented"]),
+                _number(entry["real"]),
+                f"gain {gain['mean']:+.3f} ± {gain['std']:.3f} (real + generated vs real only)",
+            )
+        )
+    for space, check in report["memorisation"].items():
+        ratio = "n/a" if check["ratio"] is None else f"{check['ratio']:.2f}"
+        rows.append(
+            (
+                f"nearest-train distance ({space})",
+                _number(check["median_distance"]["generated"]),
+                _number(check["median_distance"]["real"]),
+                f"median; ratio {ratio}, well below 1 = copying",
+            )
+        )
+    return rows
+
+
+def format_table(rows, header=HEADER):
+    """The rows as an aligned plain-text table.
+
+    Args:
+        rows: lists of strings.
+        header: column titles.
+    """
+    lines = [header, *rows]
+    widths = [max(len(line[column]) for line in lines) for column in range(len(header) - 1)]
+    text = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths)) + "  " + line[-1] for line in lines]
+    text.insert(1, "-" * max(len(line) for line in text))
+    return "\n".join(line.rstrip() for line in text)
+
+
+def _number(value):
+    if isinstance(value, dict):
+        return f"{value['mean']:.4g} ± {value['std']:.2g}"
+    return f"{value:.4g}"

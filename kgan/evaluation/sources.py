@@ -1,0 +1,130 @@
+"""Images from the generator under evaluation: a .onnx file or a run folder's generator.keras.
+
+Both give uint8 images and int64 labels (balanced: image i has class i % num_classes;
+-1 everywhere for an unconditional generator).
+"""
+
+from pathlib import Path
+
+import numpy as np
+
+from kgan import imaging
+from kgan.errors import UsageError
+
+GENERATOR_FILE = "generator.keras"
+BATCH_SIZE = 256
+
+
+def open_generator(path):
+    """The generator at `path`: a .onnx file from `kgan export onnx`, or a RUN_DIR of `kgan train`.
+
+    Args:
+        path: the .onnx file or run folder.
+
+    Returns:
+        An OnnxSource or RunSource.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return RunSource(path)
+    if path.is_file() and path.suffix == ".onnx":
+        return OnnxSource(path)
+    what = "is neither a .onnx file nor a folder" if path.exists() else "not found"
+    raise UsageError(f"generator {path} {what}: give a .onnx file from kgan export onnx or a RUN_DIR of kgan train")
+
+
+class OnnxSource:
+    """A generator exported to ONNX, run with onnxruntime (kgan.runtime).
+
+    Args:
+        path: the .onnx file.
+
+    Attributes:
+        image_shape: (H, W, C) of one image.
+        num_classes: classes of a conditional generator; 0 when unconditional.
+        class_names: one name per class, or empty.
+    """
+
+    def __init__(self, path):
+        from kgan.runtime import OnnxGenerator
+
+        self._generator = OnnxGenerator(path)
+        self.path = Path(path)
+        self.image_shape = self._generator.image_shape
+        self.num_classes = self._generator.num_classes
+        self.class_names = list(self._generator.class_names)
+
+    def describe(self):
+        return {"path": str(self.path), "kind": "onnx", **_shape_description(self)}
+
+    def generate(self, n, seed):
+        """(uint8 images [n, H, W, C], int64 labels [n]) with balanced classes.
+
+        Args:
+            n: number of images.
+            seed: non-negative seed; the same seed gives the same images.
+        """
+        return self._generator.generate(n, seed=seed, batch_size=BATCH_SIZE)
+
+
+class RunSource:
+    """The sampling generator of a `kgan train` run folder (RUN_DIR/generator.keras).
+
+    Args:
+        run_dir: the run folder.
+
+    Attributes: as for OnnxSource.
+    """
+
+    def __init__(self, run_dir):
+        from kgan.training.run import read_run_description
+
+        self.path = Path(run_dir)
+        description = read_run_description(self.path)
+        if not (self.path / GENERATOR_FILE).is_file():
+            raise UsageError(f"{self.path} has no {GENERATOR_FILE} yet: train at least one epoch first")
+        try:
+            data, generator = description["data"], description["generator"]
+            self.image_shape = tuple(int(size) for size in data["image_shape"])
+            self.num_classes = int(generator["num_classes"])
+            self.class_names = list(data.get("class_names") or [])
+            self.latent_dim = int(generator["latent_dim"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise UsageError(f"{self.path}/config.json lacks the generator's description ({error!r})") from error
+        self._model = None
+
+    def describe(self):
+        return {"path": str(self.path), "kind": "run", **_shape_description(self)}
+
+    def generate(self, n, seed):
+        """(uint8 images [n, H, W, C], int64 labels [n]) with balanced classes, in batches.
+
+        Args:
+            n: number of images.
+            seed: non-negative seed of the latent vectors.
+        """
+        model = self._load()
+        rng = np.random.default_rng(seed)
+        latents = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+        labels = np.arange(n, dtype=np.int64) % self.num_classes if self.num_classes else np.full(n, -1, np.int64)
+        images = np.empty((n, *self.image_shape), np.uint8)
+        for start in range(0, n, BATCH_SIZE):
+            rows = slice(start, start + BATCH_SIZE)
+            inputs = [latents[rows], labels[rows].astype(np.int32)] if self.num_classes else latents[rows]
+            images[rows] = imaging.to_uint8(np.asarray(model.predict_on_batch(inputs)))
+        return images, labels
+
+    def _load(self):
+        if self._model is None:
+            import keras
+
+            self._model = keras.saving.load_model(self.path / GENERATOR_FILE, compile=False)
+        return self._model
+
+
+def _shape_description(source):
+    return {
+        "image_shape": list(source.image_shape),
+        "num_classes": source.num_classes,
+        "class_names": source.class_names,
+    }

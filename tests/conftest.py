@@ -1,0 +1,42 @@
+"""Fixtures shared by the training-side tests (they need keras; tests/runtime does not)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+MNIST_8K = Path(os.environ.get("KGAN_MNIST8K", ROOT.parent / "shared" / "datasets" / "mnist-8k"))
+
+# Small enough for seconds per run on 2 CPU cores, on either backend.
+TINY = dict(dataset="digits", image_size=16, width=4, latent_dim=8, batch_size=16, steps_per_epoch=2, epochs=1)
+
+
+@pytest.fixture
+def mnist8k():
+    """The folder of 8,000 real MNIST digits in IDX format (../shared/datasets/mnist-8k)."""
+    if not (MNIST_8K / "images-idx3-ubyte.gz").exists():
+        pytest.skip(f"real MNIST digits not found at {MNIST_8K}; set KGAN_MNIST8K to the mnist-8k folder")
+    return MNIST_8K
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def backend():
+    import keras
+
+    return keras.config.backend()
+
+
+def assert_one_line_error(result, code=2):
+    """The CLI failed with `code` and a single 'Error: ...' line, no traceback."""
+    output = result.output.strip()
+    assert result.exit_code == code, result.output
+    assert output.startswith("Error: "), output
+    assert len(output.splitlines()) == 1, output
+    assert "Traceback" not in output

@@ -1,0 +1,248 @@
+"""`kgan evaluate` and kgan.evaluation, on a 1-epoch 16x16 digits run and tiny classifiers."""
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli.main import cli
+from kgan.config import TrainConfig
+from kgan.data import load_dataset
+from kgan.errors import UsageError
+from kgan.evaluation.augmentation import parse_k, per_class_subset
+from kgan.evaluation.inception import INCEPTION_SIZE, inception_inputs
+from kgan.evaluation.memorisation import nearest_neighbours, pixel_vectors
+from kgan.evaluation.real_data import held_out_mask
+from kgan.evaluation.scores import over_runs
+from tests.conftest import ROOT, TINY, assert_one_line_error
+
+FAST = ("--classifier-epochs", 1, "--seeds", 0)
+FIGURES = ["augmentation.png", "memorisation.png", "metrics.png", "samples.png"]
+
+
+def kgan(*args):
+    return CliRunner().invoke(cli, [str(arg) for arg in args])
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as patch:
+        folder = tmp_path_factory.mktemp("cache")
+        patch.setenv("KGAN_CACHE_DIR", str(folder))
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from kgan.training.run import start_run
+
+    folder = tmp_path_factory.mktemp("run") / "digits16"
+    start_run(TrainConfig(**TINY), folder, verbose=0)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def full(run_dir, cache_dir, tmp_path_factory):
+    """One evaluation with every default metric; (click result, report folder)."""
+    out = tmp_path_factory.mktemp("evaluation") / "report"
+    return kgan("evaluate", run_dir, "--dataset", "digits", "-n", 200, "--k", 10, *FAST, "--out", out), out
+
+
+def read_report(out):
+    return json.loads((out / "report.json").read_text())
+
+
+def test_report_json_figures_and_summary_table(full, run_dir):
+    result, out = full
+    assert result.exit_code == 0, result.output
+    report = read_report(out)
+    assert sorted(path.name for path in out.iterdir()) == sorted(["report.json", *FIGURES])
+    assert report["figures"] == FIGURES
+    assert report["generator"] == {
+        "path": str(run_dir), "kind": "run", "image_shape": [16, 16, 1], "num_classes": 10,
+        "class_names": [str(digit) for digit in range(10)],
+    }  # fmt: skip
+    assert report["data"]["split"] == "last 1/8 of each class"
+    assert (report["data"]["train_images"], report["data"]["test_images"]) == (1572, 225)
+    settings = report["settings"]
+    assert (settings["num_samples"], settings["scored_samples"], settings["seeds"]) == (200, 200, [0])
+    assert settings["classifier"]["epochs"] == 1 and settings["classifier_steps"] == math.ceil(1572 / 64)
+    assert report["classifier"]["cached"] is False and 0.2 < report["classifier"]["test_accuracy"] <= 1
+
+    metrics = report["metrics"]
+    feature_scores = ["fid", "kid", "is", "precision", "recall", "density", "coverage"]
+    assert sorted(metrics) == sorted([*feature_scores, "cas", "augmentation"])
+    for name in feature_scores:
+        assert set(metrics[name]) == {"generated", "real"}
+    # Held-out real digits sit much closer to the real training digits than 1-epoch samples do.
+    assert metrics["fid"]["real"] < metrics["fid"]["generated"]
+    assert set(metrics["kid"]["real"]) == {"mean", "std"}
+    assert metrics["cas"]["real"] == report["classifier"]["test_accuracy"]
+    assert len(metrics["cas"]["generated"]["runs"]) == 1
+    (augmentation,) = metrics["augmentation"]
+    assert augmentation["k"] == 10 and set(augmentation) == {"k", "real", "augmented", "gain"}
+    gain = augmentation["augmented"]["mean"] - augmentation["real"]["mean"]
+    assert augmentation["gain"]["mean"] == pytest.approx(gain)
+    for space in ("pixel", "feature"):
+        check = report["memorisation"][space]
+        assert len(check["pairs"]) == 10 and check["median_distance"]["real"] > 0
+
+    assert "classifier accuracy" in result.stdout and "FID (classifier)" in result.stdout
+    assert "augment k=10" in result.stdout and "CAS" in result.stdout
+    assert "reference classifier" in result.stderr  # progress goes to stderr
+
+
+def test_reference_classifier_is_cached_and_reused(full, run_dir, cache_dir, tmp_path):
+    first = read_report(full[1])
+    result = kgan("evaluate", run_dir, "--dataset", "digits", "-n", 50, "--metrics", "fid", *FAST,
+                  "--out", tmp_path / "again")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    second = read_report(tmp_path / "again")
+    assert second["classifier"]["cached"] is True
+    assert second["classifier"]["cache_key"] == first["classifier"]["cache_key"]
+    assert second["classifier"]["test_accuracy"] == pytest.approx(first["classifier"]["test_accuracy"])
+    assert sorted(second["metrics"]) == ["fid"] and "augmentation.png" not in second["figures"]
+    entry = cache_dir / "classifiers" / first["classifier"]["cache_key"]
+    assert sorted(path.name for path in entry.iterdir()) == ["classifier.keras", "meta.json"]
+
+
+def test_onnx_generator_against_a_separate_test_dataset(cache_dir, tmp_path):
+    pytest.importorskip("onnx")
+    from onnx import save
+
+    from tests.runtime.data.make_fixtures import build
+
+    save(build(8, (16, 16, 1), class_names=[str(digit) for digit in range(10)]), tmp_path / "digits.onnx")
+    digits = load_dataset("digits")
+    np.savez(tmp_path / "train.npz", x=digits.images[:1500], y=digits.labels[:1500])
+    np.savez(tmp_path / "test.npz", x=digits.images[1500:], y=digits.labels[1500:])
+    result = kgan("evaluate", tmp_path / "digits.onnx", "--dataset", tmp_path / "train.npz",
+                  "--test-dataset", tmp_path / "test.npz", "--metrics", "fid,kid,is,prdc", "-n", 100, *FAST,
+                  "--out", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = read_report(tmp_path / "out")
+    assert report["generator"]["kind"] == "onnx"
+    assert (report["data"]["train_images"], report["data"]["test_images"]) == (1500, 297)
+    assert report["data"]["split"] == f"all of {tmp_path / 'test.npz'}"
+    assert report["settings"]["scored_samples"] == 100
+
+
+@pytest.fixture
+def three_class_npz(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "three.npz"
+    np.savez(path, x=rng.integers(0, 256, (90, 16, 16), dtype=np.uint8), y=np.arange(90) % 3)
+    return path
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["{tmp}/absent.onnx", "--dataset", "digits"], "not found"),
+        (["{no_metadata}", "--dataset", "digits"], "not exported by kgan"),
+        (["{run}", "--dataset", "{three}"], "makes 10 classes but dataset"),
+        (["{run}", "--dataset", "digits", "--k", "10,0"], "--k takes positive integers"),
+        (["{run}", "--dataset", "digits", "--k", "ten"], "--k takes positive integers"),
+        (["{run}", "--dataset", "digits", "--k", "500"], "more than the smallest class"),
+        (["{run}", "--dataset", "digits", "--metrics", "fid,fidelity"], "unknown metric 'fidelity'"),
+        (["{run}", "--dataset", "digits", "--seeds", "0,x"], "--seeds takes"),
+        (["{run}", "--dataset", "digits", "--test-size", "5"], "test size must lie between"),
+        (["{run}", "--dataset", "digits", "--test-size", "50", "--test-dataset", "digits"], "contradict"),
+        (["{run}", "--dataset", "digits", "--metrics", "inception"], "--inception-weights FILE: download"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(arguments, message, run_dir, three_class_npz, tmp_path):
+    no_metadata = ROOT / "tests" / "runtime" / "data" / "no_metadata.onnx"
+    values = dict(tmp=tmp_path, no_metadata=no_metadata, run=run_dir, three=three_class_npz)
+    result = kgan("evaluate", *[argument.format(**values) for argument in arguments], "--out", tmp_path / "out")
+    assert_one_line_error(result)
+    assert message in result.output
+
+
+def test_cas_needs_a_conditional_generator(tmp_path):
+    pytest.importorskip("onnx")
+    from onnx import save
+
+    from tests.runtime.data.make_fixtures import build
+
+    save(build(8, (16, 16, 1)), tmp_path / "unconditional.onnx")
+    result = kgan("evaluate", tmp_path / "unconditional.onnx", "--dataset", "digits", "--metrics", "fid,cas",
+                  "--out", tmp_path / "out")  # fmt: skip
+    assert_one_line_error(result)
+    assert "need a conditional generator" in result.output
+
+
+def test_existing_report_needs_overwrite(run_dir, tmp_path):
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.json").write_text("{}")
+    result = kgan("evaluate", run_dir, "--dataset", "digits", "--out", tmp_path / "out")
+    assert_one_line_error(result)
+    assert "--overwrite" in result.output
+    assert (tmp_path / "out" / "report.json").read_text() == "{}"
+
+
+def test_held_out_split_takes_the_end_of_every_class():
+    labels = np.repeat([0, 1, 2, 3], [40, 40, 20, 20])  # stored class by class
+    mask = held_out_mask(labels, 15)
+    assert mask.sum() == 15
+    assert np.bincount(labels[mask]).tolist() == [5, 5, 3, 2]  # proportional; ties go to the earlier class
+    for label in range(4):
+        members = np.flatnonzero(labels == label)
+        held = mask[members]
+        assert not held[: len(members) - held.sum()].any()  # the held-out images are the last ones
+
+
+def test_per_class_subset_and_k_parsing():
+    labels = np.arange(60) % 3
+    rows = per_class_subset(labels, 4, seed=1)
+    assert np.bincount(labels[rows]).tolist() == [4, 4, 4]
+    assert rows.tolist() == per_class_subset(labels, 4, seed=1).tolist()
+    assert per_class_subset(labels, "all", seed=1).tolist() == list(range(60))
+    assert parse_k("10, 100,all") == (10, 100, "all")
+    with pytest.raises(UsageError, match="twice"):
+        parse_k("10,10")
+
+
+def test_nearest_neighbours_match_brute_force():
+    rng = np.random.default_rng(0)
+    queries, references = rng.standard_normal((37, 5)), rng.standard_normal((50, 5))
+    indices, distances = nearest_neighbours(queries, references, chunk_size=8)
+    full = np.linalg.norm(queries[:, None] - references[None], axis=-1)
+    assert indices.tolist() == full.argmin(axis=1).tolist()
+    np.testing.assert_allclose(distances, full.min(axis=1), atol=1e-9)
+    images = np.zeros((2, 4, 4, 1), np.uint8)
+    images[1] = 255
+    vectors = pixel_vectors(images)
+    assert np.linalg.norm(vectors[1] - vectors[0]) == pytest.approx(1.0)  # pixel RMS
+
+
+def test_over_runs_mean_and_std():
+    assert over_runs([0.5, 0.7]) == {"mean": pytest.approx(0.6), "std": pytest.approx(0.1), "runs": [0.5, 0.7]}
+
+
+def test_inception_resize_is_bilinear_rgb_in_minus_one_to_one():
+    images = np.zeros((2, 16, 16, 1), np.uint8)
+    images[1] = 255
+    images[0, :, 8:] = 255
+    inputs = inception_inputs(images)
+    assert inputs.shape == (2, INCEPTION_SIZE, INCEPTION_SIZE, 3) and inputs.dtype == np.float32
+    assert inputs.min() == -1 and inputs.max() == 1
+    np.testing.assert_array_equal(inputs[..., 0], inputs[..., 2])  # grayscale repeated to RGB
+    edge = inputs[0, 0, 140:160, 0]
+    assert ((edge > -1) & (edge < 1)).any()  # interpolated, not nearest
+
+
+def test_the_cli_module_imports_no_keras():
+    script = textwrap.dedent("""
+        import sys
+        import cli.main
+        import cli.evaluate
+        assert "keras" not in sys.modules, "cli.evaluate imported keras"
+        """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
