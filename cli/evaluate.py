@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
+from cli.backend import BACKENDS, select_backend
 from cli.errors import reports_errors
-from cli.train import _select_backend as select_backend
 
 METRIC_NAMES = "fid,kid,is,prdc,cas,augment,inception"  # kgan.evaluation.pipeline.METRICS, without keras
 
@@ -31,7 +31,7 @@ METRIC_NAMES = "fid,kid,is,prdc,cas,augment,inception"  # kgan.evaluation.pipeli
               help="Training of every classifier: this many passes over the real training split.")
 @click.option("--inception-weights", type=click.Path(path_type=Path), default=None,
               help="Keras InceptionV3 weights file (.h5, with top) for --metrics inception; never downloaded.")
-@click.option("--backend", type=click.Choice(["tensorflow", "jax"]), default=None,
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="Keras backend (default: $KERAS_BACKEND, else tensorflow).")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Report folder: report.json and PNG figures (written whole).")

@@ -1,10 +1,10 @@
 """`kgan train`: train a DCGAN into a run folder."""
 
-import os
 import sys
 
 import click
 
+from cli.backend import select_backend
 from cli.errors import reports_errors
 from kgan.config import SUPPORTED_IMAGE_SIZES, TrainConfig
 from kgan.errors import UsageError
@@ -50,7 +50,7 @@ FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_si
 @reports_errors
 def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
     """Train a DCGAN; write samples, checkpoints and generator.keras to RUN_DIR."""
-    _select_backend(backend)
+    select_backend(backend)
     options["channels"] = None if channels is None else int(channels)
     verbose = 1 if sys.stdout.isatty() else 2
     if resume:
@@ -70,22 +70,6 @@ def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
 
         result = _run(lambda: start_run(config, run_dir, overwrite, verbose), run_dir)
     _summarise(result)
-
-
-def _select_backend(backend):
-    """Sets the Keras backend; it must happen before keras is first imported."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if backend is None:
-        return
-    if "keras" in sys.modules:
-        import keras
-
-        if keras.config.backend() != backend:
-            raise UsageError(
-                f"keras is already loaded with the {keras.config.backend()} backend in this process; "
-                f"run kgan in a new process or set KERAS_BACKEND={backend}"
-            )
-    os.environ["KERAS_BACKEND"] = backend
 
 
 def _given(ctx, name, options):

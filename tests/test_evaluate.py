@@ -111,25 +111,30 @@ def test_reference_classifier_is_cached_and_reused(full, run_dir, cache_dir, tmp
     assert sorted(path.name for path in entry.iterdir()) == ["classifier.keras", "meta.json"]
 
 
-def test_onnx_generator_against_a_separate_test_dataset(cache_dir, tmp_path):
+def test_onnx_generator_against_a_separate_test_dataset(full, tmp_path):
     pytest.importorskip("onnx")
     from onnx import save
 
     from tests.runtime.data.make_fixtures import build
 
     save(build(8, (16, 16, 1), class_names=[str(digit) for digit in range(10)]), tmp_path / "digits.onnx")
-    digits = load_dataset("digits")
-    np.savez(tmp_path / "train.npz", x=digits.images[:1500], y=digits.labels[:1500])
-    np.savez(tmp_path / "test.npz", x=digits.images[1500:], y=digits.labels[1500:])
+    # The default split of the full run, as two files: the same training images hit the classifier cache.
+    digits = load_dataset("digits", 16, 1)
+    is_test = held_out_mask(digits.labels, 225)
+    np.savez(tmp_path / "train.npz", x=digits.images[~is_test], y=digits.labels[~is_test])
+    np.savez(tmp_path / "test.npz", x=digits.images[is_test], y=digits.labels[is_test])
     result = kgan("evaluate", tmp_path / "digits.onnx", "--dataset", tmp_path / "train.npz",
                   "--test-dataset", tmp_path / "test.npz", "--metrics", "fid,kid,is,prdc", "-n", 100, *FAST,
                   "--out", tmp_path / "out")  # fmt: skip
     assert result.exit_code == 0, result.output
-    report = read_report(tmp_path / "out")
+    report, first = read_report(tmp_path / "out"), read_report(full[1])
     assert report["generator"]["kind"] == "onnx"
-    assert (report["data"]["train_images"], report["data"]["test_images"]) == (1500, 297)
     assert report["data"]["split"] == f"all of {tmp_path / 'test.npz'}"
+    assert (report["data"]["train_images"], report["data"]["test_images"]) == (1572, 225)
+    assert report["classifier"]["cached"] is True
+    assert report["classifier"]["test_accuracy"] == pytest.approx(first["classifier"]["test_accuracy"])
     assert report["settings"]["scored_samples"] == 100
+    assert report["metrics"]["fid"]["generated"] > report["metrics"]["fid"]["real"]
 
 
 @pytest.fixture

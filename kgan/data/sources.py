@@ -223,8 +223,11 @@ def _image_files(folder):
 def _majority_mode(sample_path):
     from PIL import Image
 
-    with Image.open(sample_path) as image:
-        return "L" if image.mode in ("1", "L", "LA", "I", "I;16") else "RGB"
+    try:
+        with Image.open(sample_path) as image:
+            return "L" if image.mode in ("1", "L", "LA", "I", "I;16") else "RGB"
+    except Exception as error:
+        raise _unreadable(sample_path, error) from error
 
 
 def _read_image(path, mode, side):
@@ -240,8 +243,12 @@ def _read_image(path, mode, side):
             image = image.crop((left, top, left + crop, top + crop))
             array = np.asarray(image.resize((side, side), Image.Resampling.LANCZOS))
     except Exception as error:
-        raise UsageError(f"cannot read image {path} ({_first_line(error)}); remove or replace it") from error
+        raise _unreadable(path, error) from error
     return array[..., None] if array.ndim == 2 else array
+
+
+def _unreadable(path, error):
+    return UsageError(f"cannot read image {path} ({_first_line(error)}); remove or replace it")
 
 
 def _check_labels(spec, images, labels, class_names):

@@ -44,4 +44,4 @@ def build_discriminator(image_size, channels, num_classes=0, width=64, name="dis
         logit = keras.layers.Add(name="logit_conditional")([logit, projection])
         inputs = [image, label]
     logit = keras.layers.Activation("linear", dtype="float32", name="logit")(logit)
-    return keras.Model(inputs, logit, name=name)
+    return keras.Model(inputs if num_classes else image, logit, name=name)

@@ -58,7 +58,7 @@ def build_generator(
         channels, 3, padding="same", kernel_initializer=initializer(), name="to_image"
     )(hidden)
     image = keras.layers.Activation("tanh", dtype="float32", name="image")(image)
-    return keras.Model(inputs, image, name=name)
+    return keras.Model(inputs if num_classes else z, image, name=name)
 
 
 def _normalize_and_activate(hidden, suffix):

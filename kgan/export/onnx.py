@@ -1,0 +1,237 @@
+"""A run's generator as an ONNX file that follows docs/onnx-contract.md, checked against keras."""
+
+import contextlib
+import dataclasses
+import json
+import logging
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import onnx
+import onnxruntime
+
+import kgan
+from kgan import fileio, imaging
+from kgan.errors import KganError, UsageError
+from kgan.export import graph
+from kgan.models import build_generator
+from kgan.training.run import read_run_description
+
+GENERATOR_FILE = "generator.keras"
+EXPORT_FOLDER = Path("exported")
+DEFAULT_OPSET = 17  # converted and run fine by tf2onnx, jax2onnx and onnxruntime >= 1.18
+INPUT_NAMES = ("z", "label")
+OUTPUT_NAME = "image"
+FLOAT_TOLERANCE = 1e-4
+UINT8_TOLERANCE = 1  # one level: values that land on .5 may round either way
+CHECK_BATCH_SIZES = (1, 5)
+ORT_ERROR_SEVERITY = 3
+
+
+@dataclasses.dataclass
+class ExportResult:
+    """What `export_onnx` wrote.
+
+    Attributes:
+        path: the .onnx file.
+        max_abs_diff: largest |onnxruntime - keras| over the float images of the self-check
+            (before the uint8 conversion, when there is one).
+        seconds: wall time of the export, self-check included.
+    """
+
+    path: Path
+    max_abs_diff: float
+    seconds: float
+
+
+def default_output(run_dir):
+    """`exported/<run folder name>.onnx`, relative to the working directory."""
+    return EXPORT_FOLDER / f"{Path(run_dir).resolve().name}.onnx"
+
+
+def export_onnx(run_dir, output=None, opset=None, uint8=False):
+    """Exports the generator of a run folder to ONNX; the file appears only once it checks out.
+
+    The generator is rebuilt in float32, whatever precision and backend it was trained
+    with, and converted by keras's own exporter (tf2onnx on TensorFlow, jax2onnx on JAX).
+    Its inputs and output are then renamed and retyped to the contract, and onnxruntime
+    must reproduce the keras generator on random latents and labels before the file is
+    written (atomically; an existing file at `output` is replaced).
+
+    Args:
+        run_dir: a run folder of `kgan train` (config.json and generator.keras).
+        output: the .onnx file to write; defaults to `default_output(run_dir)`.
+        opset: ONNX opset version; defaults to DEFAULT_OPSET.
+        uint8: output uint8 images in [0, 255] instead of float32 in [-1, 1].
+
+    Returns:
+        An ExportResult.
+    """
+    started = time.perf_counter()
+    run_dir = Path(run_dir)
+    output = default_output(run_dir) if output is None else Path(output)
+    opset = DEFAULT_OPSET if opset is None else opset
+    description = read_run_description(run_dir)
+    conditional = bool(description.get("generator", {}).get("num_classes"))
+    # On CPU, so that the reference is plain float32 (GPUs may use TF32 matmuls).
+    with keras.device("cpu"):
+        generator = load_float32_generator(run_dir, description)
+        feeds = _random_feeds(description["generator"])
+        expected = [_keras_images(generator, batch) for batch in feeds]
+    # Keras exports only models that were called once; computing `expected` did that.
+    float_model = _convert(generator, opset)
+    graph.adopt_interface(float_model.graph, INPUT_NAMES if conditional else INPUT_NAMES[:1], OUTPUT_NAME)
+    if conditional:
+        graph.retype_input(float_model.graph, "label", onnx.TensorProto.INT64)
+    model = _with_uint8_output(float_model) if uint8 else float_model
+    onnx.helper.set_model_props(model, contract_metadata(description, generator.output.shape[1:], uint8))
+    try:
+        onnx.checker.check_model(model, full_check=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
+        raise KganError(f"the converted graph is not valid ONNX ({_first_line(error)}); nothing was written") from error
+    max_abs_diff = _check_parity(float_model, feeds, expected, FLOAT_TOLERANCE)
+    if uint8:
+        _check_parity(model, feeds, [imaging.to_uint8(images) for images in expected], UINT8_TOLERANCE)
+    with fileio.atomic_path(output, suffix=".onnx") as tmp:
+        onnx.save(model, tmp)
+    return ExportResult(output, max_abs_diff, time.perf_counter() - started)
+
+
+def load_float32_generator(run_dir, description):
+    """The run's generator rebuilt with float32 layers, holding the weights of RUN_DIR/generator.keras.
+
+    Args:
+        run_dir: the run folder.
+        description: its config.json (see kgan.training.run.read_run_description).
+    """
+    path = Path(run_dir) / GENERATOR_FILE
+    if not path.is_file():
+        raise UsageError(f"{run_dir} has no {GENERATOR_FILE} yet: train at least one epoch first")
+    try:
+        with _dtype_policy("float32"):
+            generator = build_generator(**description["generator"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise UsageError(f"{run_dir}/config.json does not describe a kgan generator ({error!r})") from error
+    try:
+        saved = keras.saving.load_model(path, compile=False)
+        for layer in generator.layers:
+            layer.set_weights(saved.get_layer(layer.name).get_weights())
+    except Exception as error:  # keras raises many unrelated types for foreign or broken files
+        raise UsageError(
+            f"{path} does not hold the generator that {run_dir}/config.json describes "
+            f"({type(error).__name__}: {_first_line(error)})"
+        ) from error
+    return generator
+
+
+def contract_metadata(description, image_shape, uint8):
+    """The contract's metadata_props, as strings.
+
+    Args:
+        description: the run's config.json.
+        image_shape: (H, W, C) of the generator's images.
+        uint8: whether the graph outputs uint8 in [0, 255].
+    """
+    arguments = description["generator"]
+    return {
+        "kgan.version": kgan.__version__,
+        "kgan.latent_dim": str(arguments["latent_dim"]),
+        "kgan.num_classes": str(arguments["num_classes"]),
+        "kgan.class_names": json.dumps(description["data"].get("class_names") or []),
+        "kgan.image_shape": json.dumps(list(image_shape)),
+        "kgan.channel_order": "L" if image_shape[-1] == 1 else "RGB",
+        "kgan.value_range": json.dumps([0, 255] if uint8 else [-1, 1]),
+        "kgan.dataset": str(description["train"]["dataset"]),
+        "kgan.training_config": json.dumps(description),
+    }
+
+
+def _convert(generator, opset):
+    """The ONNX ModelProto of `generator` from keras's exporter."""
+    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as folder, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # converter deprecation chatter; the self-check judges the result
+        path = Path(folder) / "converted.onnx"
+        try:
+            generator.export(str(path), format="onnx", opset_version=opset, verbose=False)
+        except Exception as error:  # the converters raise whatever their internals do
+            raise KganError(
+                f"the {keras.config.backend()} ONNX converter failed at opset {opset} "
+                f"({type(error).__name__}: {_first_line(error)}): try --opset {DEFAULT_OPSET} or the other --backend"
+            ) from error
+        return onnx.load(path)
+
+
+def _with_uint8_output(float_model):
+    model = onnx.ModelProto()
+    model.CopyFrom(float_model)
+    graph.append_uint8_output(model.graph)
+    return model
+
+
+def _random_feeds(arguments):
+    """onnxruntime feeds of the self-check: standard normal z, labels uniform over the classes.
+
+    Args:
+        arguments: the keyword arguments of build_generator.
+    """
+    rng = np.random.default_rng(0)
+    feeds = []
+    for batch_size in CHECK_BATCH_SIZES:
+        batch = {"z": rng.standard_normal((batch_size, arguments["latent_dim"])).astype(np.float32)}
+        if arguments["num_classes"]:
+            batch["label"] = rng.integers(0, arguments["num_classes"], batch_size, dtype=np.int64)
+        feeds.append(batch)
+    return feeds
+
+
+def _keras_images(generator, feed):
+    inputs = [feed["z"], feed["label"].astype(np.int32)] if "label" in feed else feed["z"]
+    return keras.ops.convert_to_numpy(generator(inputs, training=False))
+
+
+def _check_parity(model, feeds, expected, tolerance):
+    """The largest |onnxruntime - expected| over `feeds`; raises KganError above `tolerance`."""
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = ORT_ERROR_SEVERITY
+    try:
+        session = onnxruntime.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+        images = [session.run([OUTPUT_NAME], feed)[0] for feed in feeds]
+    except Exception as error:  # onnxruntime raises unrelated pybind classes, none shared
+        raise KganError(f"onnxruntime cannot run the converted graph ({_first_line(error)}); nothing was written") from error
+    for actual, reference in zip(images, expected):
+        if actual.shape != reference.shape:
+            raise KganError(
+                f"the ONNX graph made images of shape {list(actual.shape)} where keras made "
+                f"{list(reference.shape)}, so nothing was written: try another --opset or the other --backend"
+            )
+    difference = max(
+        float(np.max(np.abs(actual.astype(np.float64) - reference.astype(np.float64))))
+        for actual, reference in zip(images, expected)
+    )
+    if not difference <= tolerance:  # also catches NaN
+        raise KganError(
+            f"the ONNX graph differs from the keras generator by up to {difference:.3g} (tolerance {tolerance:g}) "
+            f"on random inputs, so nothing was written: try another --opset or the other --backend"
+        )
+    return difference
+
+
+@contextlib.contextmanager
+def _dtype_policy(policy):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _first_line(error):
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -1,0 +1,144 @@
+"""`kgan train` through click's CliRunner: outputs, resume, overwrite and bad input."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cli.main import cli
+from tests.conftest import TINY, assert_one_line_error
+
+
+def tiny_args(run_dir, **overrides):
+    options = {**TINY, **overrides}
+    args = []
+    for name, value in options.items():
+        args += [f"--{name.replace('_', '-')}", str(value)]
+    return ["train", *args, "--out", str(run_dir)]
+
+
+def test_train_writes_a_complete_run_folder(runner, tmp_path, backend):
+    run_dir = tmp_path / "run"
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    result = runner.invoke(cli, tiny_args(run_dir, epochs=2) + ["--backend", backend])
+    assert result.exit_code == 0, result.output
+    assert "Trained 2 epochs" in result.output and "d_loss" in result.output
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["backend"] == backend
+    assert config["train"]["conditional"] is True  # digits has labels
+    assert config["data"]["class_names"] == [str(digit) for digit in range(10)]
+    for name in ("generator.keras", "checkpoints/last.npz", "samples/epoch_001.png", "samples/epoch_002.png"):
+        assert (run_dir / name).is_file(), name
+    header, *rows = (run_dir / "history.csv").read_text().splitlines()
+    assert header.split(",")[:5] == ["epoch", "d_fake", "d_loss", "d_real", "g_loss"] and len(rows) == 2
+    grid = np.asarray(Image.open(run_dir / "samples" / "epoch_002.png"))
+    assert grid.shape == (10 * 18 + 2, 10 * 18 + 2)  # one row per class, 10 columns of 16px + padding
+    assert not list(run_dir.rglob(".*tmp*")), "temporary files left behind"
+
+
+def test_generator_keras_loads_and_generates(runner, tmp_path):
+    import keras
+
+    run_dir = tmp_path / "run"
+    assert runner.invoke(cli, tiny_args(run_dir) + ["--unconditional"]).exit_code == 0
+    generator = keras.saving.load_model(run_dir / "generator.keras")
+    images = keras.ops.convert_to_numpy(generator(np.zeros((2, 8), np.float32)))
+    assert images.shape == (2, 16, 16, 1)
+
+
+def test_existing_run_needs_overwrite_or_resume(runner, tmp_path):
+    run_dir = tmp_path / "run"
+    assert runner.invoke(cli, tiny_args(run_dir)).exit_code == 0
+    before = (run_dir / "checkpoints" / "last.npz").read_bytes()
+    result = runner.invoke(cli, tiny_args(run_dir))
+    assert_one_line_error(result)
+    assert "--overwrite" in result.output
+    assert (run_dir / "checkpoints" / "last.npz").read_bytes() == before
+
+    result = runner.invoke(cli, tiny_args(run_dir, seed=7) + ["--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((run_dir / "config.json").read_text())["train"]["seed"] == 7
+    assert not [path for path in tmp_path.iterdir() if path.name != "run"], "old run not cleaned up"
+
+
+def test_failed_overwrite_restores_the_old_run(runner, tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    assert runner.invoke(cli, tiny_args(run_dir)).exit_code == 0
+    before = (run_dir / "config.json").read_text()
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("simulated crash before the first checkpoint")
+
+    monkeypatch.setattr("kgan.training.run.RunRecorder.on_epoch_end", crash)
+    result = runner.invoke(cli, tiny_args(run_dir, seed=9) + ["--overwrite"])
+    assert result.exit_code != 0
+    assert (run_dir / "config.json").read_text() == before
+    assert [path.name for path in tmp_path.iterdir()] == ["run"]
+
+
+def test_resume_continues_and_refuses_changed_options(runner, tmp_path):
+    run_dir = tmp_path / "run"
+    assert runner.invoke(cli, tiny_args(run_dir)).exit_code == 0
+    result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert (run_dir / "samples" / "epoch_002.png").exists()
+    assert_one_line_error(runner.invoke(cli, ["train", "--resume", "--lr", "0.1", "--out", str(run_dir)]))
+    result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
+    assert_one_line_error(result)
+    assert "already trained 2 of 2 epochs" in result.output
+    assert_one_line_error(runner.invoke(cli, ["train", "--resume", "--out", str(tmp_path / "none")]))
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"dataset": "no/such/folder"}, "not found"),
+        ({"image_size": 30}, "not supported"),
+        ({"epochs": 0}, "epochs must be an integer >= 1"),
+        ({"lr": -1}, "lr must lie in"),
+        ({"batch_size": 5000}, "larger than the dataset"),
+        ({"label_smoothing": 0.7}, "label smoothing"),
+        ({"diffaugment": "colour"}, "unknown DiffAugment"),
+        ({"epochs": "many"}, "not a valid integer"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(runner, tmp_path, overrides, message):
+    result = runner.invoke(cli, tiny_args(tmp_path / "run", **overrides))
+    assert_one_line_error(result)
+    assert message in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_unlabelled_data_cannot_be_conditional(runner, tmp_path):
+    np.savez(tmp_path / "x.npz", x=np.zeros((40, 16, 16), np.uint8))
+    result = runner.invoke(cli, tiny_args(tmp_path / "run", dataset=tmp_path / "x.npz") + ["--conditional"])
+    assert_one_line_error(result)
+    assert "no labels" in result.output
+
+
+def test_corrupt_image_is_one_line_exit_2(runner, tmp_path):
+    (tmp_path / "pets" / "cat").mkdir(parents=True)
+    Image.new("RGB", (20, 20)).save(tmp_path / "pets" / "cat" / "ok.png")
+    (tmp_path / "pets" / "cat" / "bad.jpg").write_bytes(b"\xff\xd8 truncated")
+    result = runner.invoke(cli, tiny_args(tmp_path / "run", dataset=tmp_path / "pets"))
+    assert_one_line_error(result)
+    assert "bad.jpg" in result.output
+
+
+def test_other_backend_in_the_same_process_is_refused(runner, tmp_path, backend):
+    other = "jax" if backend == "tensorflow" else "tensorflow"
+    result = runner.invoke(cli, tiny_args(tmp_path / "run") + ["--backend", other])
+    assert_one_line_error(result)
+    assert "already loaded" in result.output
+
+
+def test_trains_on_real_mnist_digits(runner, tmp_path, mnist8k):
+    run_dir = tmp_path / "mnist"
+    args = tiny_args(run_dir, dataset=mnist8k, image_size=28, steps_per_epoch=3, batch_size=32)
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["data"]["num_images"] == 8000 and config["data"]["image_shape"] == [28, 28, 1]
+    assert config["data"]["num_classes"] == 10
