@@ -1,7 +1,8 @@
-"""`kgan evaluate` and kgan.evaluation, on a 1-epoch 16x16 digits run and tiny classifiers."""
+"""`kgan evaluate` and kgan.evaluation, on the tiny 16x16 digits run of tests/data and tiny classifiers."""
 
 import json
 import math
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,7 +12,6 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from kgan.config import TrainConfig
 from kgan.data import load_dataset
 from kgan.errors import UsageError
 from kgan.evaluation.augmentation import parse_k, per_class_subset
@@ -19,8 +19,9 @@ from kgan.evaluation.inception import INCEPTION_SIZE, inception_inputs
 from kgan.evaluation.memorisation import nearest_neighbours, pixel_vectors
 from kgan.evaluation.real_data import held_out_mask
 from kgan.evaluation.scores import over_runs
-from tests.conftest import ROOT, TINY, assert_one_line_error
+from tests.conftest import ROOT, assert_one_line_error
 
+TINY_RUN = ROOT / "tests" / "data" / "tiny_run"
 FAST = ("--classifier-epochs", 1, "--seeds", 0)
 FIGURES = ["augmentation.png", "memorisation.png", "metrics.png", "samples.png"]
 
@@ -38,19 +39,20 @@ def cache_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory):
-    from kgan.training.run import start_run
-
-    folder = tmp_path_factory.mktemp("run") / "digits16"
-    start_run(TrainConfig(**TINY), folder, verbose=0)
-    return folder
+def run_dir():
+    """A conditional 16x16 digits run folder, trained for 200 steps (tests/data/make_tiny_run.py)."""
+    return TINY_RUN
 
 
 @pytest.fixture(scope="module")
 def full(run_dir, cache_dir, tmp_path_factory):
     """One evaluation with every default metric; (click result, report folder)."""
     out = tmp_path_factory.mktemp("evaluation") / "report"
-    return kgan("evaluate", run_dir, "--dataset", "digits", "-n", 200, "--k", 10, *FAST, "--out", out), out
+    umask = os.umask(0o022)
+    try:
+        return kgan("evaluate", run_dir, "--dataset", "digits", "-n", 200, "--k", 10, *FAST, "--out", out), out
+    finally:
+        os.umask(umask)
 
 
 def read_report(out):
@@ -62,6 +64,7 @@ def test_report_json_figures_and_summary_table(full, run_dir):
     assert result.exit_code == 0, result.output
     report = read_report(out)
     assert sorted(path.name for path in out.iterdir()) == sorted(["report.json", *FIGURES])
+    assert (out / "report.json").stat().st_mode & 0o777 == 0o644  # ordinary, not mkstemp's 0600
     assert report["figures"] == FIGURES
     assert report["generator"] == {
         "path": str(run_dir), "kind": "run", "image_shape": [16, 16, 1], "num_classes": 10,
@@ -79,7 +82,7 @@ def test_report_json_figures_and_summary_table(full, run_dir):
     assert sorted(metrics) == sorted([*feature_scores, "cas", "augmentation"])
     for name in feature_scores:
         assert set(metrics[name]) == {"generated", "real"}
-    # Held-out real digits sit much closer to the real training digits than 1-epoch samples do.
+    # Held-out real digits sit much closer to the real training digits than a 200-step GAN's samples.
     assert metrics["fid"]["real"] < metrics["fid"]["generated"]
     assert set(metrics["kid"]["real"]) == {"mean", "std"}
     assert metrics["cas"]["real"] == report["classifier"]["test_accuracy"]
@@ -167,6 +170,22 @@ def test_bad_input_is_one_line_exit_2(arguments, message, run_dir, three_class_n
     result = kgan("evaluate", *[argument.format(**values) for argument in arguments], "--out", tmp_path / "out")
     assert_one_line_error(result)
     assert message in result.output
+
+
+def test_unconditional_generator_gets_the_scores_without_cas_or_augmentation(full, tmp_path):
+    pytest.importorskip("onnx")
+    from onnx import save
+
+    from tests.runtime.data.make_fixtures import build
+
+    save(build(8, (16, 16, 1)), tmp_path / "unconditional.onnx")
+    result = kgan("evaluate", tmp_path / "unconditional.onnx", "--dataset", "digits", "-n", 60, *FAST,
+                  "--out", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = read_report(tmp_path / "out")
+    assert report["settings"]["metrics"] == ["fid", "kid", "is", "prdc"]
+    assert "cas" not in report["metrics"] and "augmentation" not in report["metrics"]
+    assert report["figures"] == ["memorisation.png", "metrics.png", "samples.png"]
 
 
 def test_cas_needs_a_conditional_generator(tmp_path):

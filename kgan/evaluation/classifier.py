@@ -76,10 +76,7 @@ class Classifier:
 
     def features_and_probabilities(self, images):
         """(features float64 [N, feature_dim], probabilities float64 [N, classes]) of uint8 images."""
-        features, probabilities = self._both.predict(
-            _to_model_range(images), batch_size=PREDICT_BATCH_SIZE, verbose=0
-        )
-        return np.asarray(features, np.float64), np.asarray(probabilities, np.float64)
+        return predict_in_batches(self._both, images, _to_model_range)
 
     def accuracy(self, images, labels):
         """Fraction of uint8 `images` classified as `labels`."""
@@ -173,6 +170,30 @@ def reference_classifier(train, settings, cache_dir=None):
         classifier.model.save(staging / MODEL_FILE)
         (staging / META_FILE).write_text(json.dumps(meta, indent=2))
     return classifier, key, False
+
+
+def predict_in_batches(model, images, to_inputs, batch_size=PREDICT_BATCH_SIZE):
+    """Runs a two-output model over uint8 images, one padded batch at a time.
+
+    Every batch is padded to `batch_size`, so the model compiles one predict function,
+    and only one batch of converted inputs is in memory at a time.
+
+    Args:
+        model: a keras model with two outputs.
+        images: uint8 [N, H, W, C].
+        to_inputs: maps a uint8 batch to the model's inputs.
+        batch_size: images per batch.
+
+    Returns:
+        The two outputs for the N images, as float64 arrays.
+    """
+    outputs = ([], [])
+    for start in range(0, len(images), batch_size):
+        batch = images[start : start + batch_size]
+        padded = np.concatenate([batch, np.zeros((batch_size - len(batch), *batch.shape[1:]), batch.dtype)])
+        for collected, output in zip(outputs, model.predict_on_batch(to_inputs(padded))):
+            collected.append(np.asarray(output[: len(batch)], np.float64))
+    return tuple(np.concatenate(collected) for collected in outputs)
 
 
 def cache_key(train, settings):

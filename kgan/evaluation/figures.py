@@ -132,8 +132,10 @@ def augmentation_curve(results):
         if len(points) > 1:
             draw.line(points, fill=colour, width=2)
         for (x, y), entry in zip(points, results):
-            spread = entry[key]["std"]
-            draw.line([(x, y_of(entry[key]["mean"] - spread)), (x, y_of(entry[key]["mean"] + spread))], fill=colour)
+            low_y, high_y = (y_of(entry[key]["mean"] + sign * entry[key]["std"]) for sign in (-1, 1))
+            draw.line([(x, low_y), (x, high_y)], fill=colour, width=2)
+            for cap_y in (low_y, high_y):
+                draw.line([(x - 5, cap_y), (x + 5, cap_y)], fill=colour, width=2)
             draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
         legend_y = top + 10 + series_index * LINE_HEIGHT
         draw.line([(left + 12, legend_y), (left + 36, legend_y)], fill=colour, width=3)

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from kgan.errors import UsageError
+from kgan.evaluation.classifier import predict_in_batches
 
 INCEPTION_SIZE = 299
 FEATURE_LAYER = "avg_pool"
@@ -71,16 +72,11 @@ class InceptionNetwork:
         try:
             network = keras.applications.InceptionV3(weights=str(weights_file), include_top=True)
         except (ValueError, OSError) as error:
-            raise UsageError(f"cannot load InceptionV3 weights from {weights_file} ({error}); {WEIGHTS_HINT}") from error
+            raise UsageError(
+                f"cannot load InceptionV3 weights from {weights_file} ({error}); {WEIGHTS_HINT}"
+            ) from error
         self._model = keras.Model(network.inputs, [network.get_layer(FEATURE_LAYER).output, network.output])
 
     def features_and_probabilities(self, images):
         """(features float64 [N, 2048], probabilities float64 [N, 1000]) of uint8 images."""
-        features, probabilities = [], []
-        for start in range(0, len(images), BATCH_SIZE):
-            batch_features, batch_probabilities = self._model.predict_on_batch(
-                inception_inputs(images[start : start + BATCH_SIZE])
-            )
-            features.append(np.asarray(batch_features, np.float64))
-            probabilities.append(np.asarray(batch_probabilities, np.float64))
-        return np.concatenate(features), np.concatenate(probabilities)
+        return predict_in_batches(self._model, images, inception_inputs, BATCH_SIZE)

@@ -26,14 +26,14 @@ def nearest_neighbours(queries, references, chunk_size=CHUNK_SIZE):
     """Index and Euclidean distance of each query's nearest reference.
 
     Args:
-        queries: float [M, D].
+        queries: float [M, D] (float32 pixel vectors stay float32, to spare memory).
         references: float [N, D].
         chunk_size: queries handled at once (memory ~ chunk_size * N floats).
 
     Returns:
         (indices int64 [M], distances float64 [M]).
     """
-    queries, references = np.asarray(queries, np.float64), np.asarray(references, np.float64)
+    queries, references = np.asarray(queries), np.asarray(references)
     reference_norms = np.einsum("ij,ij->i", references, references)
     indices = np.empty(len(queries), np.int64)
     distances = np.empty(len(queries))

@@ -116,7 +116,7 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     Args:
         source: an OnnxSource or RunSource (kgan.evaluation.sources.open_generator).
         splits: RealSplits at the generator's image shape.
-        settings: EvaluationSettings, already checked (parse_metrics, check_k).
+        settings: EvaluationSettings (metrics from parse_metrics); checked with check_settings.
         cache_dir: reference classifier cache; None for the default.
         progress: optional callable taking a message.
 
@@ -134,8 +134,10 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     classifier, key, cached = reference_classifier(train, settings.classifier, cache_dir)
     real_accuracy = classifier.accuracy(test.images, test.labels)
     say("extracting classifier features")
-    features = {name: classifier.features_and_probabilities(images)
-                for name, images in (("train", train.images), ("test", test.images), ("generated", samples[0]))}  # fmt: skip
+    features = {
+        name: classifier.features_and_probabilities(images)
+        for name, images in (("train", train.images), ("test", test.images), ("generated", samples[0]))
+    }
 
     results, scored = {}, None
     feature_metrics = [name for name in FEATURE_METRICS if name in metrics]

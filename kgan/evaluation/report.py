@@ -14,7 +14,7 @@ MEMORISATION_FILE = "memorisation.png"
 HEADER = ("metric", "generated", "real", "how to read")
 SCORE_ROWS = (
     ("fid", "FID (classifier)", "lower is better; real = real-vs-real floor"),
-    ("kid", "KID (classifier)", "lower is better; about 0 for real"),
+    ("kid", "KID (classifier)", "lower is better; real = real-vs-real floor"),
     ("is", "IS (classifier)", "higher is better, at most the number of classes"),
     ("precision", "precision", "fidelity: share of samples on the real manifold"),
     ("recall", "recall", "diversity: share of real images the samples reach"),
@@ -59,10 +59,10 @@ def write_report(out_dir, evaluation, class_names):
     if augmentation:
         pictures[AUGMENTATION_FILE] = figures.augmentation_curve(augmentation)
     report = {**evaluation.report, "figures": sorted(pictures)}
-    with fileio.staged_directory(out_dir) as staging:
-        fileio.write_text(staging / REPORT_FILE, json.dumps(report, indent=2))
+    with fileio.staged_directory(out_dir) as staging:  # the folder is atomic, so its files need not be
+        (staging / REPORT_FILE).write_text(json.dumps(report, indent=2))
         for name, picture in pictures.items():
-            imaging.save_png(staging / name, picture)
+            (staging / name).write_bytes(imaging.png_bytes(picture))
     return report
 
 
@@ -79,7 +79,8 @@ def summary_rows(report):
             rows.append((title, _number(metrics[key]["generated"]), _number(metrics[key]["real"]), reading))
     if "cas" in metrics:
         cas = metrics["cas"]
-        rows.append(("CAS", _number(cas["generated"]), _number(cas["real"]), "trained on generated only; real = reference"))
+        reading = "trained on generated only; real = reference"
+        rows.append(("CAS", _number(cas["generated"]), _number(cas["real"]), reading))
     for entry in metrics.get("augmentation", []):
         gain = entry["gain"]
         rows.append(

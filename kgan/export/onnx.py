@@ -76,19 +76,22 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False):
     output = default_output(run_dir) if output is None else Path(output)
     opset = DEFAULT_OPSET if opset is None else opset
     description = read_run_description(run_dir)
-    conditional = bool(description.get("generator", {}).get("num_classes"))
     # On CPU, so that the reference is plain float32 (GPUs may use TF32 matmuls).
     with keras.device("cpu"):
         generator = load_float32_generator(run_dir, description)
         feeds = _random_feeds(description["generator"])
         expected = [_keras_images(generator, batch) for batch in feeds]
-    # Keras exports only models that were called once; computing `expected` did that.
+    try:
+        metadata = contract_metadata(description, generator.output.shape[1:], uint8)
+    except (KeyError, TypeError) as error:
+        raise UsageError(f"{run_dir}/config.json lacks what the ONNX metadata needs ({error!r})") from error
+    input_names = INPUT_NAMES[: len(generator.inputs)]
     float_model = _convert(generator, opset)
-    graph.adopt_interface(float_model.graph, INPUT_NAMES if conditional else INPUT_NAMES[:1], OUTPUT_NAME)
-    if conditional:
+    graph.adopt_interface(float_model.graph, input_names, OUTPUT_NAME)
+    if "label" in input_names:
         graph.retype_input(float_model.graph, "label", onnx.TensorProto.INT64)
     model = _with_uint8_output(float_model) if uint8 else float_model
-    onnx.helper.set_model_props(model, contract_metadata(description, generator.output.shape[1:], uint8))
+    onnx.helper.set_model_props(model, metadata)
     try:
         onnx.checker.check_model(model, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
@@ -157,7 +160,10 @@ def _convert(generator, opset):
         warnings.simplefilter("ignore")  # converter deprecation chatter; the self-check judges the result
         path = Path(folder) / "converted.onnx"
         try:
-            generator.export(str(path), format="onnx", opset_version=opset, verbose=False)
+            # Keras's structure for a functional model: one positional argument, all inputs in it.
+            # Given explicitly, because keras otherwise insists the model was called eagerly once.
+            signature = [generator.inputs] if len(generator.inputs) > 1 else generator.inputs
+            generator.export(str(path), format="onnx", input_signature=signature, opset_version=opset, verbose=False)
         except Exception as error:  # the converters raise whatever their internals do
             raise KganError(
                 f"the {keras.config.backend()} ONNX converter failed at opset {opset} "
@@ -191,7 +197,7 @@ def _random_feeds(arguments):
 
 def _keras_images(generator, feed):
     inputs = [feed["z"], feed["label"].astype(np.int32)] if "label" in feed else feed["z"]
-    return keras.ops.convert_to_numpy(generator(inputs, training=False))
+    return np.asarray(generator.predict_on_batch(inputs))
 
 
 def _check_parity(model, feeds, expected, tolerance):
@@ -199,12 +205,11 @@ def _check_parity(model, feeds, expected, tolerance):
     options = onnxruntime.SessionOptions()
     options.log_severity_level = ORT_ERROR_SEVERITY
     try:
-        session = onnxruntime.InferenceSession(
-            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
-        )
+        session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         images = [session.run([OUTPUT_NAME], feed)[0] for feed in feeds]
     except Exception as error:  # onnxruntime raises unrelated pybind classes, none shared
-        raise KganError(f"onnxruntime cannot run the converted graph ({_first_line(error)}); nothing was written") from error
+        reason = _first_line(error)
+        raise KganError(f"onnxruntime cannot run the converted graph ({reason}); nothing was written") from error
     for actual, reference in zip(images, expected):
         if actual.shape != reference.shape:
             raise KganError(

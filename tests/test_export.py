@@ -1,0 +1,236 @@
+"""`kgan export onnx`: the contract, parity with keras, uint8, mixed precision, cross-backend, failures."""
+
+import json
+import shutil
+from pathlib import Path
+
+import keras
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import kgan
+import kgan.export.onnx as onnx_export
+from cli.export import DEFAULT_OPSET as CLI_DEFAULT_OPSET
+from cli.main import cli
+from kgan import imaging
+from kgan.config import TrainConfig
+from kgan.export import DEFAULT_OPSET, export_onnx, graph
+from kgan.models import build_generator
+from kgan.runtime import OnnxGenerator
+from kgan.training.run import start_run
+from tests.conftest import TINY, assert_one_line_error
+
+TINY_RUN = Path(__file__).parent / "data" / "tiny_run"  # trained on TensorFlow by tests/data/make_tiny_run.py
+
+
+@pytest.fixture(scope="module")
+def mixed_precision_run(tmp_path_factory):
+    """An unconditional run trained in mixed_bfloat16 on the test's backend."""
+    run_dir = tmp_path_factory.mktemp("runs") / "mixed"
+    previous = keras.config.dtype_policy()
+    try:
+        start_run(TrainConfig(**TINY, conditional=False, mixed_precision=True), run_dir, verbose=0)
+    finally:
+        keras.config.set_dtype_policy(previous)  # start_run sets the global policy
+    return run_dir
+
+
+def run_both(path, run_dir, batch_sizes):
+    """[(onnxruntime images, keras float32 images)] of the same random z and labels, per batch size.
+
+    The keras generator is rebuilt in float32 here, independently of kgan.export.
+    """
+    description = json.loads((run_dir / "config.json").read_text())
+    arguments = description["generator"]
+    saved = keras.saving.load_model(run_dir / "generator.keras", compile=False)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("float32")
+    try:
+        model = build_generator(**arguments)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    model.set_weights(saved.get_weights())
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    pairs = []
+    for batch_size in batch_sizes:
+        feeds = {"z": rng.standard_normal((batch_size, arguments["latent_dim"])).astype(np.float32)}
+        inputs = feeds["z"]
+        if arguments["num_classes"]:
+            feeds["label"] = rng.integers(0, arguments["num_classes"], batch_size)
+            inputs = [feeds["z"], feeds["label"].astype(np.int32)]
+        (images,) = session.run(["image"], feeds)
+        pairs.append((images, np.asarray(model.predict_on_batch(inputs))))
+    return pairs
+
+
+def assert_matches_keras(images, expected):
+    # Stricter than the export's own 1e-4 check: the mixed-precision run's images are ~1e-5.
+    np.testing.assert_allclose(images, expected, rtol=1e-4, atol=1e-6)
+
+
+def opset_version(model):
+    return {entry.domain: entry.version for entry in model.opset_import}[""]
+
+
+def interface(path):
+    """{name: (elem_type, [dims])} of the graph's inputs and outputs."""
+    model = onnx.load(path)
+    return {
+        value.name: (value.type.tensor_type.elem_type, [dim.dim_param or dim.dim_value for dim in value.type.tensor_type.shape.dim])
+        for value in [*model.graph.input, *model.graph.output]
+    }  # fmt: skip
+
+
+def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+    result = export_onnx(TINY_RUN)
+
+    assert result.path == Path("exported") / "tiny_run.onnx" and result.path.is_file()
+    assert result.max_abs_diff <= 1e-4 and result.seconds > 0
+    assert interface(result.path) == {
+        "z": (TensorProto.FLOAT, ["N", 4]),
+        "label": (TensorProto.INT64, ["N"]),
+        "image": (TensorProto.FLOAT, ["N", 16, 16, 1]),
+    }
+    pairs = run_both(result.path, TINY_RUN, batch_sizes=(1, 7))
+    for images, expected in pairs:
+        assert_matches_keras(images, expected)
+    assert pairs[1][0].std() > 0.01  # trained enough that a wrong weight would show
+    model = onnx.load(result.path)
+    assert opset_version(model) == DEFAULT_OPSET == CLI_DEFAULT_OPSET
+    description = json.loads((TINY_RUN / "config.json").read_text())
+    assert description["backend"] == "tensorflow"
+    assert {prop.key: prop.value for prop in model.metadata_props} == {
+        "kgan.version": kgan.__version__,
+        "kgan.latent_dim": "4",
+        "kgan.num_classes": "10",
+        "kgan.class_names": json.dumps([str(digit) for digit in range(10)]),
+        "kgan.image_shape": "[16, 16, 1]",
+        "kgan.channel_order": "L",
+        "kgan.value_range": "[-1, 1]",
+        "kgan.dataset": "digits",
+        "kgan.training_config": json.dumps(description),
+    }
+    session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
+    (three, seven) = session.run(["image"], {"z": np.ones((2, 4), np.float32), "label": np.array([3, 7])})[0]
+    assert np.abs(three - seven).max() > 1e-3  # the label is wired through, well above the tolerance
+    images, labels = OnnxGenerator(result.path).generate(12, labels=[3, 7], seed=1)
+    assert images.shape == (12, 16, 16, 1) and images.dtype == np.uint8
+    assert labels.tolist() == [3, 7] * 6
+
+
+def test_unconditional_mixed_precision_run_exports_a_float32_graph(mixed_precision_run, tmp_path):
+    keras.config.set_dtype_policy("mixed_bfloat16")  # as right after training in the same process
+    try:
+        result = export_onnx(mixed_precision_run, tmp_path / "mixed.onnx")
+        assert keras.config.dtype_policy().name == "mixed_bfloat16"
+    finally:
+        keras.config.set_dtype_policy("float32")
+
+    assert interface(result.path) == {
+        "z": (TensorProto.FLOAT, ["N", 8]),
+        "image": (TensorProto.FLOAT, ["N", 16, 16, 1]),
+    }
+    model = onnx.load(result.path)
+    assert TensorProto.BFLOAT16 not in {tensor.data_type for tensor in model.graph.initializer}
+    casts = [attribute.i for node in model.graph.node if node.op_type == "Cast" for attribute in node.attribute]
+    assert TensorProto.BFLOAT16 not in casts
+    for images, expected in run_both(result.path, mixed_precision_run, batch_sizes=(1, 7)):
+        assert_matches_keras(images, expected)
+    generator = OnnxGenerator(result.path)
+    assert (generator.num_classes, generator.class_names, generator.latent_dim) == (0, (), 8)
+    images, labels = generator.generate(3, seed=2)
+    assert images.shape == (3, 16, 16, 1) and labels.tolist() == [-1, -1, -1]
+
+
+def test_uint8_export_at_another_opset_from_the_command_line(runner, tmp_path):
+    output = tmp_path / "digits_uint8.onnx"
+
+    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(output), "--uint8", "--opset", "18"])
+
+    assert result.exit_code == 0, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith(f"Exported {output} (") and "max abs diff vs keras" in result.output
+    assert interface(output)["image"] == (TensorProto.UINT8, ["N", 16, 16, 1])
+    model = onnx.load(output)
+    assert opset_version(model) == 18
+    assert {prop.key: prop.value for prop in model.metadata_props}["kgan.value_range"] == "[0, 255]"
+    ((images, expected),) = run_both(output, TINY_RUN, batch_sizes=(7,))
+    assert images.dtype == np.uint8
+    assert np.abs(images.astype(int) - imaging.to_uint8(expected).astype(int)).max() <= 1
+    assert OnnxGenerator(output).output_dtype == np.uint8
+
+
+def test_a_graph_that_differs_from_keras_is_refused_and_nothing_is_left(runner, tmp_path, monkeypatch):
+    keras_images = onnx_export._keras_images
+    monkeypatch.setattr(onnx_export, "_keras_images", lambda generator, feed: keras_images(generator, feed) + 0.5)
+    output = tmp_path / "out" / "digits.onnx"
+    output.parent.mkdir()
+    output.write_bytes(b"the previous export")
+
+    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(output), "--overwrite"])
+
+    assert_one_line_error(result, code=1)
+    assert "differs from the keras generator by up to 0.5" in result.output
+    assert [path.name for path in output.parent.iterdir()] == ["digits.onnx"]
+    assert output.read_bytes() == b"the previous export"
+
+
+def test_existing_output_needs_overwrite(runner, tmp_path):
+    output = tmp_path / "digits.onnx"
+    output.write_bytes(b"keep me")
+
+    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(output)])
+
+    assert_one_line_error(result)
+    assert "--overwrite" in result.output
+    assert output.read_bytes() == b"keep me"
+
+
+@pytest.mark.parametrize("missing", ["folder", "config.json", "generator.keras"])
+def test_bad_run_folder_is_a_one_line_usage_error(runner, tmp_path, missing):
+    run_dir = tmp_path / "run"
+    if missing != "folder":
+        shutil.copytree(TINY_RUN, run_dir)
+        (run_dir / missing).unlink()
+
+    result = runner.invoke(cli, ["export", "onnx", str(run_dir), "-o", str(tmp_path / "out.onnx")])
+
+    assert_one_line_error(result)
+    assert missing in result.output or "does not exist" in result.output
+    assert not (tmp_path / "out.onnx").exists()
+
+
+def test_graph_surgery_fixes_any_converter_naming():
+    # Like a converter's output: odd names, "image" used inside, int32 labels.
+    nodes = [
+        helper.make_node("Gather", ["table", "labels:0"], ["image"]),
+        helper.make_node("Add", ["noise:0", "image"], ["sum"]),
+        helper.make_node("Tanh", ["sum"], ["Identity:0"]),
+    ]
+    model = helper.make_model(
+        helper.make_graph(
+            nodes, "converted",
+            [helper.make_tensor_value_info("noise:0", TensorProto.FLOAT, [1, 3]),
+             helper.make_tensor_value_info("labels:0", TensorProto.INT32, [1])],
+            [helper.make_tensor_value_info("Identity:0", TensorProto.FLOAT, [1, 3])],
+            [numpy_helper.from_array(np.linspace(-3, 3, 6, dtype=np.float32).reshape(2, 3), "table")],
+        ),
+        opset_imports=[helper.make_opsetid("", 17)],
+    )  # fmt: skip
+
+    graph.adopt_interface(model.graph, ("z", "label"), "image")
+    graph.retype_input(model.graph, "label", TensorProto.INT64)
+    graph.append_uint8_output(model.graph)
+    onnx.checker.check_model(model, full_check=True)
+
+    session = onnxruntime.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    z = np.zeros((4, 3), np.float32)
+    (images,) = session.run(["image"], {"z": z, "label": np.array([0, 1, 1, 0], np.int64)})
+    expected = imaging.to_uint8(np.tanh(np.linspace(-3, 3, 6).reshape(2, 3)[[0, 1, 1, 0]]))
+    np.testing.assert_array_equal(images, expected)
