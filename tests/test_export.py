@@ -19,6 +19,7 @@ from kgan import imaging
 from kgan.config import TrainConfig
 from kgan.export import DEFAULT_OPSET, export_onnx, graph
 from kgan.models import build_generator
+from kgan.models.blocks import dtype_policy
 from kgan.runtime import OnnxGenerator
 from kgan.training.run import start_run
 from tests.conftest import TINY, assert_one_line_error
@@ -30,11 +31,8 @@ TINY_RUN = Path(__file__).parent / "data" / "tiny_run"  # trained on TensorFlow 
 def mixed_precision_run(tmp_path_factory):
     """An unconditional run trained in mixed_bfloat16 on the test's backend."""
     run_dir = tmp_path_factory.mktemp("runs") / "mixed"
-    previous = keras.config.dtype_policy()
-    try:
-        start_run(TrainConfig(**TINY, conditional=False, mixed_precision=True), run_dir, verbose=0)
-    finally:
-        keras.config.set_dtype_policy(previous)  # start_run sets the global policy
+    start_run(TrainConfig(**TINY, conditional=False, mixed_precision=True), run_dir, verbose=0)
+    assert keras.config.dtype_policy().name == "float32", "start_run must leave the global policy as it was"
     return run_dir
 
 
@@ -46,12 +44,8 @@ def run_both(path, run_dir, batch_sizes):
     description = json.loads((run_dir / "config.json").read_text())
     arguments = description["generator"]
     saved = keras.saving.load_model(run_dir / "generator.keras", compile=False)
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("float32")
-    try:
+    with dtype_policy("float32"):
         model = build_generator(**arguments)
-    finally:
-        keras.config.set_dtype_policy(previous)
     model.set_weights(saved.get_weights())
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
@@ -79,10 +73,11 @@ def opset_version(model):
 def interface(path):
     """{name: (elem_type, [dims])} of the graph's inputs and outputs."""
     model = onnx.load(path)
-    return {
-        value.name: (value.type.tensor_type.elem_type, [dim.dim_param or dim.dim_value for dim in value.type.tensor_type.shape.dim])
-        for value in [*model.graph.input, *model.graph.output]
-    }  # fmt: skip
+    found = {}
+    for value in [*model.graph.input, *model.graph.output]:
+        tensor = value.type.tensor_type
+        found[value.name] = (tensor.elem_type, [dim.dim_param or dim.dim_value for dim in tensor.shape.dim])
+    return found
 
 
 def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, monkeypatch):
@@ -117,7 +112,7 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
         "kgan.training_config": json.dumps(description),
     }
     session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
-    (three, seven) = session.run(["image"], {"z": np.ones((2, 4), np.float32), "label": np.array([3, 7])})[0]
+    three, seven = session.run(["image"], {"z": np.ones((2, 4), np.float32), "label": np.array([3, 7])})[0]
     assert np.abs(three - seven).max() > 1e-3  # the label is wired through, well above the tolerance
     images, labels = OnnxGenerator(result.path).generate(12, labels=[3, 7], seed=1)
     assert images.shape == (12, 16, 16, 1) and images.dtype == np.uint8
@@ -125,12 +120,13 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
 
 
 def test_unconditional_mixed_precision_run_exports_a_float32_graph(mixed_precision_run, tmp_path):
+    previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")  # as right after training in the same process
     try:
         result = export_onnx(mixed_precision_run, tmp_path / "mixed.onnx")
         assert keras.config.dtype_policy().name == "mixed_bfloat16"
     finally:
-        keras.config.set_dtype_policy("float32")
+        keras.config.set_dtype_policy(previous)
 
     assert interface(result.path) == {
         "z": (TensorProto.FLOAT, ["N", 8]),

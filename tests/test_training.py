@@ -173,3 +173,9 @@ def test_checkpoint_restores_every_variable(tmp_path):
     assert int(model.g_optimizer.iterations) == 2 and int(model.d_optimizer.iterations) == 2
     stored = checkpoint_arrays(run_dir)
     np.testing.assert_array_equal(stored["ema_generator/0"], keras.ops.convert_to_numpy(model.ema_generator.weights[0]))
+
+
+def test_runs_without_jit(tmp_path):
+    """--no-jit: on JAX the step then runs eagerly on numpy batches."""
+    result = start_run(TrainConfig(**{**TINY, "jit": False}), tmp_path / "run", verbose=0)
+    assert np.isfinite(result.history[-1]["d_loss"])

@@ -1,6 +1,5 @@
 """A run's generator as an ONNX file that follows docs/onnx-contract.md, checked against keras."""
 
-import contextlib
 import dataclasses
 import json
 import logging
@@ -19,6 +18,7 @@ from kgan import fileio, imaging
 from kgan.errors import KganError, UsageError
 from kgan.export import graph
 from kgan.models import build_generator
+from kgan.models.blocks import dtype_policy
 from kgan.training.run import read_run_description
 
 GENERATOR_FILE = "generator.keras"
@@ -115,7 +115,7 @@ def load_float32_generator(run_dir, description):
     if not path.is_file():
         raise UsageError(f"{run_dir} has no {GENERATOR_FILE} yet: train at least one epoch first")
     try:
-        with _dtype_policy("float32"):
+        with dtype_policy("float32"):
             generator = build_generator(**description["generator"])
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(f"{run_dir}/config.json does not describe a kgan generator ({error!r})") from error
@@ -226,16 +226,6 @@ def _check_parity(model, feeds, expected, tolerance):
             f"on random inputs, so nothing was written: try another --opset or the other --backend"
         )
     return difference
-
-
-@contextlib.contextmanager
-def _dtype_policy(policy):
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
-        yield
-    finally:
-        keras.config.set_dtype_policy(previous)
 
 
 def _first_line(error):

@@ -3,6 +3,7 @@
 The networks use no custom layers, so a saved `generator.keras` loads with plain keras.
 """
 
+import contextlib
 import math
 
 import keras
@@ -38,3 +39,14 @@ def class_embedding(label, num_classes, dim, name):
 def label_input():
     """Class indices, one per sample."""
     return keras.Input(shape=(), dtype="int32", name="label")
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Builds layers under the global dtype policy `name`, then restores the caller's."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)

@@ -139,6 +139,8 @@ class DCGAN(GANTrainer, keras.Model):
     def _gan_step(self, data):
         """One alternating update: D on real and fake, then G against the updated D."""
         real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        real = ops.convert_to_tensor(real)  # un-jitted JAX steps receive numpy batches
+        labels = None if labels is None else ops.convert_to_tensor(labels)
         batch_size = ops.shape(real)[0]
         fake = self.generator(self.generator_inputs(self._sample_latent(batch_size), labels), training=True)
         fake = ops.stop_gradient(fake)

@@ -23,6 +23,7 @@ from kgan.data import load_dataset
 from kgan.data.batches import BatchFeeder
 from kgan.errors import KganError, UsageError
 from kgan.models import DCGAN, build_discriminator, build_generator
+from kgan.models.blocks import dtype_policy
 from kgan.training.callbacks import DivergenceGuard, RunRecorder
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.diffaugment import parse_policy
@@ -163,18 +164,18 @@ def network_arguments(config, dataset):
 
 def _build_model(config, dataset):
     keras.utils.set_random_seed(config.seed)
-    keras.config.set_dtype_policy("mixed_bfloat16" if config.mixed_precision else "float32")
     generator_args, discriminator_args = network_arguments(config, dataset)
-    model = DCGAN(
-        build_generator(**generator_args),
-        build_discriminator(**discriminator_args),
-        latent_dim=config.latent_dim,
-        num_classes=generator_args["num_classes"],
-        ema_decay=config.ema_decay if config.ema else None,
-        label_smoothing=config.label_smoothing,
-        diffaugment=parse_policy(config.diffaugment),
-        seed=config.seed,
-    )
+    with dtype_policy("mixed_bfloat16" if config.mixed_precision else "float32"):
+        model = DCGAN(
+            build_generator(**generator_args),
+            build_discriminator(**discriminator_args),
+            latent_dim=config.latent_dim,
+            num_classes=generator_args["num_classes"],
+            ema_decay=config.ema_decay if config.ema else None,
+            label_smoothing=config.label_smoothing,
+            diffaugment=parse_policy(config.diffaugment),
+            seed=config.seed,
+        )
     model.compile(
         g_optimizer=default_optimizer(config.lr, config.beta_1),
         d_optimizer=default_optimizer(config.lr, config.beta_1),
