@@ -76,6 +76,8 @@ def write_samples(
 def class_folder_names(num_classes, class_names=()):
     """Folder names per class, `<index>_<name>` or `<index>`, sorting in class order.
 
+    A class is unnamed when it has no name or its name is its index (as MNIST's digits).
+
     The index is zero-padded so that tools sorting folder names alphabetically (e.g.
     keras.utils.image_dataset_from_directory) number the classes as the generator does.
 
@@ -87,6 +89,7 @@ def class_folder_names(num_classes, class_names=()):
     folders = []
     for index in range(num_classes):
         name = _filesystem_safe(class_names[index]) if class_names else ""
+        name = "" if name == str(index) else name
         folders.append(f"{index:0{width}d}_{name}" if name else f"{index:0{width}d}")
     return folders
 

@@ -242,6 +242,7 @@ def test_class_folder_names_sort_in_class_order():
     [
         (["a/b", "../up", "été"], ["0_a_b", "1_up", "2_été"]),
         ([], ["0", "1", "2"]),
+        (["0", "1", "x"], ["0", "1", "2_x"]),  # a name that is its index adds nothing
         (["", "...", "ok"], ["0", "1", "2_ok"]),
     ],
 )
