@@ -118,7 +118,8 @@ def resolve_jit(jit):
     """jit-compile unless told otherwise, except TensorFlow on CPU.
 
     On CPU, plain tf.function (oneDNN kernels) ran the DCGAN step faster than XLA
-    (benchmarks/jit.py); JAX always needs jit. On GPU both use XLA.
+    (benchmarks/train_throughput.py); JAX needs jit to be usable. On GPUs both use XLA
+    (not measured here: no GPU was available).
     """
     if jit is not None:
         return jit
