@@ -41,12 +41,12 @@ def time_keras(model, generator, n, batch_size):
 
 
 def cold_start(model_path, repeats):
-    command = shutil.which("kgan") or sys.executable + " -m cli.main"
+    command = [shutil.which("kgan")] if shutil.which("kgan") else [sys.executable, "-c", "from cli.main import cli; cli()"]
     times = []
     for _ in range(repeats):
         out = Path(tempfile.mkdtemp()) / "one"
         started = time.perf_counter()
-        subprocess.run([*command.split(), "generate", str(model_path), "-n", "1", "--out", str(out)], check=True,
+        subprocess.run([*command, "generate", str(model_path), "-n", "1", "--out", str(out)], check=True,
                        capture_output=True)
         times.append(time.perf_counter() - started)
         assert next(out.rglob("*.png"))

@@ -4,7 +4,8 @@
 
 Each (backend, jit) variant runs in its own process (the backend is fixed at import),
 trains the default conditional model on random images, discards the first epoch
-(compilation), and reports the median of the following epochs.
+(compilation) and keeps the rest. Variants alternate over --rounds rounds, so slow
+drift of a shared machine hits them alike; the median is over all kept epochs.
 """
 
 import argparse
@@ -13,7 +14,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 WORKER = r"""
 import json, sys, time, numpy as np, keras
@@ -54,20 +54,22 @@ def main():
     parser.add_argument("--steps", type=int, default=10, help="steps per timed epoch")
     parser.add_argument("--epochs", type=int, default=6, help="epochs per variant (the first is dropped)")
     parser.add_argument("--backends", default="tensorflow,jax")
+    parser.add_argument("--rounds", type=int, default=3, help="times each variant runs, interleaved")
     options = parser.parse_args()
     settings = {k: getattr(options, k) for k in ("image_size", "width", "batch_size", "steps", "epochs")}
     print(f"DCGAN train step, conditional, {options.image_size}x{options.image_size}x1, width {options.width}, "
-          f"batch {options.batch_size}; median images/s over {options.epochs - 1} epochs of {options.steps} steps")
+          f"batch {options.batch_size}; median images/s of {options.rounds} x {options.epochs - 1} epochs of {options.steps} steps")
     print(f"{'backend':<12}{'jit':<6}{'images/s':>10}{'min':>8}{'max':>8}")
-    for backend in options.backends.split(","):
-        for jit in (False, True):
-            started = time.perf_counter()
-            rates, error = measure(backend, jit, settings)
+    variants = [(backend, jit) for backend in options.backends.split(",") for jit in (False, True)]
+    rates = {variant: [] for variant in variants}
+    for _ in range(options.rounds):
+        for variant in variants:
+            measured, error = measure(*variant, settings)
             if error:
-                print(f"{backend:<12}{str(jit):<6}  failed: {error}")
-                continue
-            print(f"{backend:<12}{str(jit):<6}{statistics.median(rates):>10.1f}{min(rates):>8.1f}{max(rates):>8.1f}"
-                  f"   ({time.perf_counter() - started:.0f} s with start-up)")
+                sys.exit(f"{variant} failed: {error}")
+            rates[variant] += measured
+    for (backend, jit), values in rates.items():
+        print(f"{backend:<12}{str(jit):<6}{statistics.median(values):>10.1f}{min(values):>8.1f}{max(values):>8.1f}")
 
 
 if __name__ == "__main__":

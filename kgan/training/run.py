@@ -117,9 +117,11 @@ def read_run_description(run_dir):
 def resolve_jit(jit):
     """jit-compile unless told otherwise, except TensorFlow on CPU.
 
-    On CPU, plain tf.function (oneDNN kernels) ran the DCGAN step faster than XLA
-    (benchmarks/train_throughput.py); JAX needs jit to be usable. On GPUs both use XLA
-    (not measured here: no GPU was available).
+    JAX needs jit to be usable (eager JAX ran the step at 0.8x). TensorFlow on CPU runs
+    plain tf.function: in benchmarks/train_throughput.py it was within noise of XLA for
+    the whole step (medians 127 vs 137 images/s, ranges overlapping), and XLA was 2.3x
+    slower on the generator's upsampling tail in an earlier measurement. On GPUs both
+    use XLA, untested here (no GPU was lent).
     """
     if jit is not None:
         return jit
