@@ -6,10 +6,9 @@ import click
 
 from cli.backend import select_backend
 from cli.errors import reports_errors
-from kgan.config import SUPPORTED_IMAGE_SIZES, TrainConfig
+from kgan.config import SUPPORTED_IMAGE_SIZES, UPSAMPLING_MODES, TrainConfig
 from kgan.errors import UsageError
 
-UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")  # kgan.models.UPSAMPLING_MODES, without keras
 FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_size", "latent_dim", "width",
                    "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment", "seed",
                    "steps_per_epoch", "mixed_precision")  # fmt: skip

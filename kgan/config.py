@@ -7,6 +7,7 @@ from kgan.errors import UsageError
 MIN_IMAGE_SIZE = 16
 MAX_IMAGE_SIZE = 256
 BASE_RESOLUTIONS = (4, 7)
+UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
 
 
 def base_resolution(image_size):
@@ -103,6 +104,8 @@ class TrainConfig:
             raise UsageError(f"EMA decay must lie in (0, 1), not {self.ema_decay}")
         if not 0 <= self.beta_1 < 1:
             raise UsageError(f"beta_1 must lie in [0, 1), not {self.beta_1}")
+        if self.upsampling not in UPSAMPLING_MODES:
+            raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_MODES)}, not {self.upsampling!r}")
         if self.image_size is not None:
             check_image_size(self.image_size)
         if self.channels is not None:

@@ -2,6 +2,7 @@
 
 import keras
 
+from kgan.config import UPSAMPLING_MODES
 from kgan.models.blocks import (
     class_embedding,
     feature_channels,
@@ -10,7 +11,6 @@ from kgan.models.blocks import (
     resolutions,
 )
 
-UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
 LABEL_EMBEDDING_DIM = 50
 
 
