@@ -66,15 +66,22 @@ def replace_directory(source, target):
     if not target.exists():
         os.replace(source, target)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-    old.rmdir()
-    os.replace(target, old)
+    old = move_aside(target)
     try:
         os.replace(source, target)
     except BaseException:
         os.replace(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def move_aside(path):
+    """Renames folder `path` to a fresh hidden name beside it and returns that name."""
+    path = Path(path)
+    aside = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".aside", dir=path.parent))
+    aside.rmdir()
+    os.replace(path, aside)
+    return aside
 
 
 def _umask():

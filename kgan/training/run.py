@@ -11,7 +11,6 @@ RUN_DIR/
 import dataclasses
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import keras
@@ -61,7 +60,7 @@ def start_run(config, run_dir, overwrite=False, verbose=1):
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"{run_dir} exists and is not a folder")
     dataset, config = _prepare_data(config)
-    backup = _move_aside(run_dir) if run_dir.exists() else None
+    backup = fileio.move_aside(run_dir) if run_dir.exists() else None
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
         model = _build_model(config, dataset)
@@ -240,13 +239,6 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
             "Try a lower --lr or --label-smoothing 0.1"
         )
     return RunResult(run_dir, config.epochs, recorder.history)
-
-
-def _move_aside(run_dir):
-    backup = Path(tempfile.mkdtemp(prefix=f".{run_dir.name}.", suffix=".replaced", dir=run_dir.parent))
-    backup.rmdir()
-    run_dir.rename(backup)
-    return backup
 
 
 def _restore(run_dir, backup):
