@@ -7,7 +7,7 @@ import numpy as np
 
 from kgan.config import SUPPORTED_IMAGE_SIZES, check_channels, check_image_size
 from kgan.data.idx import read_idx
-from kgan.errors import KganError, UsageError
+from kgan.errors import KganError, UsageError, first_line
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DIGIT_NAMES = [str(digit) for digit in range(10)]
@@ -119,17 +119,12 @@ def _load_keras_dataset(name):
         (images, labels), _ = getattr(keras.datasets, name).load_data()
     except Exception as error:  # keras raises bare Exception on download failures
         raise KganError(
-            f"could not load {name} through keras' download cache ({_first_line(error)}); "
+            f"could not load {name} through keras' download cache ({first_line(error)}); "
             f"when offline, pass a local copy instead: --dataset PATH (IDX folder, .npz or image folder)"
         ) from error
     if images.ndim == 3:
         images = images[..., None]
     return images.astype(np.uint8), labels.reshape(-1).astype(np.int64), DOWNLOADABLE[name]
-
-
-def _first_line(error):
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
 
 
 def _idx_files(folder, kind):
@@ -167,7 +162,7 @@ def _load_npz(path):
         with np.load(path, allow_pickle=False) as archive:
             arrays = dict(archive)
     except Exception as error:
-        raise UsageError(f"cannot read {path} as .npz: {_first_line(error)}") from error
+        raise UsageError(f"cannot read {path} as .npz: {first_line(error)}") from error
     for x_key, y_key in (("x_train", "y_train"), ("x", "y")):
         if x_key in arrays:
             images, labels = arrays[x_key], arrays.get(y_key)
@@ -248,7 +243,7 @@ def _read_image(path, mode, side):
 
 
 def _unreadable(path, error):
-    return UsageError(f"cannot read image {path} ({_first_line(error)}); remove or replace it")
+    return UsageError(f"cannot read image {path} ({first_line(error)}); remove or replace it")
 
 
 def _check_labels(spec, images, labels, class_names):

@@ -15,7 +15,7 @@ import onnxruntime
 
 import kgan
 from kgan import fileio, imaging
-from kgan.errors import KganError, UsageError
+from kgan.errors import KganError, UsageError, first_line
 from kgan.export import graph
 from kgan.models import build_generator
 from kgan.models.blocks import dtype_policy
@@ -95,7 +95,7 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False):
     try:
         onnx.checker.check_model(model, full_check=True)
     except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError) as error:
-        raise KganError(f"the converted graph is not valid ONNX ({_first_line(error)}); nothing was written") from error
+        raise KganError(f"the converted graph is not valid ONNX ({first_line(error)}); nothing was written") from error
     max_abs_diff = _check_parity(float_model, feeds, expected, FLOAT_TOLERANCE)
     if uint8:
         _check_parity(model, feeds, [imaging.to_uint8(images) for images in expected], UINT8_TOLERANCE)
@@ -126,7 +126,7 @@ def load_float32_generator(run_dir, description):
     except Exception as error:  # keras raises many unrelated types for foreign or broken files
         raise UsageError(
             f"{path} does not hold the generator that {run_dir}/config.json describes "
-            f"({type(error).__name__}: {_first_line(error)})"
+            f"({type(error).__name__}: {first_line(error)})"
         ) from error
     return generator
 
@@ -167,7 +167,7 @@ def _convert(generator, opset):
         except Exception as error:  # the converters raise whatever their internals do
             raise KganError(
                 f"the {keras.config.backend()} ONNX converter failed at opset {opset} "
-                f"({type(error).__name__}: {_first_line(error)}): try --opset {DEFAULT_OPSET} or the other --backend"
+                f"({type(error).__name__}: {first_line(error)}): try --opset {DEFAULT_OPSET} or the other --backend"
             ) from error
         return onnx.load(path)
 
@@ -208,7 +208,7 @@ def _check_parity(model, feeds, expected, tolerance):
         session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         images = [session.run([OUTPUT_NAME], feed)[0] for feed in feeds]
     except Exception as error:  # onnxruntime raises unrelated pybind classes, none shared
-        reason = _first_line(error)
+        reason = first_line(error)
         raise KganError(f"onnxruntime cannot run the converted graph ({reason}); nothing was written") from error
     for actual, reference in zip(images, expected):
         if actual.shape != reference.shape:
@@ -226,7 +226,3 @@ def _check_parity(model, feeds, expected, tolerance):
             f"on random inputs, so nothing was written: try another --opset or the other --backend"
         )
     return difference
-
-
-def _first_line(error):
-    return (str(error).strip().splitlines() or [type(error).__name__])[0]

@@ -8,7 +8,7 @@ import numpy as np
 import onnxruntime
 
 from kgan import imaging
-from kgan.errors import KganError, UsageError
+from kgan.errors import KganError, UsageError, first_line
 
 PROVIDERS = {
     "cpu": "CPUExecutionProvider",
@@ -43,10 +43,9 @@ class OnnxGenerator:
         try:
             self._session = onnxruntime.InferenceSession(str(self.path), options, providers=providers)
         except Exception as error:  # onnxruntime raises unrelated pybind classes, none shared
-            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
             raise UsageError(
                 f"onnxruntime cannot load {self.path} (not an ONNX file, truncated, or too new "
-                f"for this onnxruntime): {reason}"
+                f"for this onnxruntime): {first_line(error)}"
             ) from error
         self.metadata = dict(self._session.get_modelmeta().custom_metadata_map)
         self._read_metadata()
