@@ -5,6 +5,7 @@ import io
 import numpy as np
 
 from kgan import fileio
+from kgan.config import check_channels
 
 
 def to_uint8(images, value_range=(-1.0, 1.0)):
@@ -15,6 +16,22 @@ def to_uint8(images, value_range=(-1.0, 1.0)):
     low, high = value_range
     scaled = (images.astype(np.float32) - low) * (255.0 / (high - low))
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+def from_uint8(images):
+    """Maps uint8 images to float32 in [-1, 1], the generator's range (inverse of to_uint8)."""
+    return np.asarray(images, np.float32) * (2.0 / 255.0) - 1.0
+
+
+def convert_channels(images, channels):
+    """Converts ... x H x W x C uint8 images (a stack or one image) to 1 (luma) or 3 (repeated gray) channels."""
+    check_channels(channels)
+    if images.shape[-1] == channels:
+        return images
+    if channels == 3:
+        return np.repeat(images, 3, axis=-1)
+    luma = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.rint(luma)[..., None].astype(np.uint8)
 
 
 def make_grid(images, rows, padding=2, fill=0):

@@ -7,6 +7,8 @@ and slicing a uint8 array costs microseconds against a step of milliseconds.
 import keras
 import numpy as np
 
+from kgan import imaging
+
 
 class BatchFeeder(keras.utils.PyDataset):
     """Shuffled batches of images scaled to [-1, 1] (and int32 labels when conditional).
@@ -49,7 +51,7 @@ class BatchFeeder(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = self.images[rows].astype(np.float32) * (2.0 / 255.0) - 1.0
+        images = imaging.from_uint8(self.images[rows])
         return images if self.labels is None else (images, self.labels[rows])
 
     def epoch_order(self, epoch):

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kgan.config import SUPPORTED_IMAGE_SIZES, check_channels, check_image_size
+from kgan import imaging
+from kgan.config import SUPPORTED_IMAGE_SIZES, check_image_size
 from kgan.data.idx import read_idx
 from kgan.errors import KganError, UsageError, first_line
 
@@ -74,7 +75,7 @@ def load_dataset(spec, image_size=None, channels=None):
     if image_size is None:
         image_size = native if native in SUPPORTED_IMAGE_SIZES else default_size
     check_image_size(image_size)
-    images = convert_channels(images, channels or images.shape[-1])
+    images = imaging.convert_channels(images, channels or images.shape[-1])
     if images.shape[1:3] != (image_size, image_size):
         images = resize_images(images, image_size)
     return ImageDataset(np.ascontiguousarray(images), labels, list(class_names or []), str(spec))
@@ -255,17 +256,6 @@ def _check_labels(spec, images, labels, class_names):
     if class_names and labels.max() >= len(class_names):
         raise UsageError(f"dataset {spec}: label {labels.max()} is out of range for {len(class_names)} classes")
     return labels.astype(np.int64)
-
-
-def convert_channels(images, channels):
-    """Converts N x H x W x C uint8 images to 1 (luma) or 3 (repeated gray) channels."""
-    check_channels(channels)
-    if images.shape[-1] == channels:
-        return images
-    if channels == 3:
-        return np.repeat(images, 3, axis=-1)
-    luma = images.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-    return np.rint(luma)[..., None].astype(np.uint8)
 
 
 def resize_images(images, image_size):

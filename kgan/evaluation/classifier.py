@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from kgan import fileio
+from kgan import fileio, imaging
 from kgan.data import ImageDataset
 from kgan.data.batches import BatchFeeder
 from kgan.training.run import resolve_jit
@@ -76,7 +76,7 @@ class Classifier:
 
     def features_and_probabilities(self, images):
         """(features float64 [N, feature_dim], probabilities float64 [N, classes]) of uint8 images."""
-        return predict_in_batches(self._both, images, _to_model_range)
+        return predict_in_batches(self._both, images, imaging.from_uint8)
 
     def accuracy(self, images, labels):
         """Fraction of uint8 `images` classified as `labels`."""
@@ -214,8 +214,3 @@ def cache_key(train, settings):
 def default_cache_dir():
     """`$KGAN_CACHE_DIR`, else `~/.cache/kgan`."""
     return Path(os.environ.get("KGAN_CACHE_DIR") or Path.home() / ".cache" / "kgan").expanduser()
-
-
-def _to_model_range(images):
-    # The scaling BatchFeeder applies to training batches.
-    return np.asarray(images, np.float32) * (2.0 / 255.0) - 1.0

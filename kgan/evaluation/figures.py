@@ -30,7 +30,7 @@ def sample_grid(images, labels, class_names):
     """
     if labels[0] < 0:
         shown = _enlarge(images[: SAMPLES_PER_CLASS * UNCONDITIONAL_ROWS])
-        return _rgb(imaging.make_grid(shown, rows=math.ceil(len(shown) / SAMPLES_PER_CLASS)))
+        return imaging.convert_channels(imaging.make_grid(shown, rows=math.ceil(len(shown) / SAMPLES_PER_CLASS)), 3)
     classes = np.unique(labels)
     names = [class_names[label] if label < len(class_names) else str(label) for label in classes]
     return labelled_rows([images[labels == label][:SAMPLES_PER_CLASS] for label in classes], names)
@@ -51,7 +51,7 @@ def labelled_rows(rows, names):
     columns = max(len(row) for row in rows)
     blank = np.zeros_like(rows[0][:1])
     padded = [np.concatenate([row, np.repeat(blank, columns - len(row), axis=0)]) for row in rows]
-    grid = _rgb(imaging.make_grid(_enlarge(np.concatenate(padded)), rows=len(rows)))
+    grid = imaging.convert_channels(imaging.make_grid(_enlarge(np.concatenate(padded)), rows=len(rows)), 3)
     font = _font()
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     name_width = int(max(probe.textlength(name, font=font) for name in names)) + 2 * PADDING
@@ -147,10 +147,6 @@ def _enlarge(images):
     # Nearest-neighbour enlargement of an image stack, so that small images stay visible.
     factor = max(1, math.ceil(MIN_CELL / images.shape[1]))
     return np.repeat(np.repeat(images, factor, axis=1), factor, axis=2)
-
-
-def _rgb(image):
-    return np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
 
 
 def _font():

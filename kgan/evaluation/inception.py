@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kgan import imaging
 from kgan.errors import UsageError
 from kgan.evaluation.classifier import predict_in_batches
 
@@ -50,12 +51,11 @@ def inception_inputs(images):
     from PIL import Image
 
     resized = np.empty((len(images), INCEPTION_SIZE, INCEPTION_SIZE, 3), np.float32)
-    for index, image in enumerate(np.asarray(images, np.uint8)):
-        rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    for index, image in enumerate(imaging.convert_channels(np.asarray(images, np.uint8), 3)):
         resized[index] = np.asarray(
-            Image.fromarray(rgb).resize((INCEPTION_SIZE, INCEPTION_SIZE), Image.Resampling.BILINEAR)
+            Image.fromarray(image).resize((INCEPTION_SIZE, INCEPTION_SIZE), Image.Resampling.BILINEAR)
         )
-    return resized / 127.5 - 1.0
+    return imaging.from_uint8(resized)
 
 
 class InceptionNetwork:
