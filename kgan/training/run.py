@@ -116,11 +116,10 @@ def read_run_description(run_dir):
 def resolve_jit(jit):
     """jit-compile unless told otherwise, except TensorFlow on CPU.
 
-    JAX needs jit to be usable (eager JAX ran the step at 0.8x). TensorFlow on CPU runs
-    plain tf.function: in benchmarks/train_throughput.py it was within noise of XLA for
-    the whole step (medians 127 vs 137 images/s, ranges overlapping), and XLA was 2.3x
-    slower on the generator's upsampling tail in an earlier measurement. On GPUs both
-    use XLA, untested here (no GPU was lent).
+    In benchmarks/train_throughput.py, eager JAX ran the step at 0.8x of jitted JAX;
+    TensorFlow on CPU ran plain tf.function within noise of XLA (medians 127 vs 137
+    images/s, ranges 121-177 and 74-141), so it keeps tf.function. On GPUs both use
+    XLA, untested here (no GPU was lent).
     """
     if jit is not None:
         return jit
