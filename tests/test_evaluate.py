@@ -12,12 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from kgan.data import load_dataset
+from kgan.data import ImageDataset, load_dataset
 from kgan.errors import UsageError
-from kgan.evaluation.augmentation import parse_k, per_class_subset
+from kgan.evaluation.augmentation import augmentation_gain, parse_k, per_class_subset
+from kgan.evaluation.classifier import ClassifierSettings
 from kgan.evaluation.inception import INCEPTION_SIZE, inception_inputs
 from kgan.evaluation.memorisation import nearest_neighbours, pixel_vectors
-from kgan.evaluation.real_data import held_out_mask
+from kgan.evaluation.real_data import RealSplits, held_out_mask
 from kgan.evaluation.scores import over_runs
 from tests.conftest import ROOT, assert_one_line_error
 
@@ -76,6 +77,8 @@ def test_report_json_figures_and_summary_table(full, run_dir):
     assert (settings["num_samples"], settings["scored_samples"], settings["seeds"]) == (200, 200, [0])
     assert settings["classifier"]["epochs"] == 1 and settings["classifier_steps"] == math.ceil(1572 / 64)
     assert report["classifier"]["cached"] is False and 0.2 < report["classifier"]["test_accuracy"] <= 1
+    # The classifier never sees the scoring reference, a test-sized slice of the training split.
+    assert report["data"]["reference_images"] == 225 and report["classifier"]["training_images"] == 1572 - 225
 
     metrics = report["metrics"]
     feature_scores = ["fid", "kid", "is", "precision", "recall", "density", "coverage"]
@@ -85,8 +88,9 @@ def test_report_json_figures_and_summary_table(full, run_dir):
     # Held-out real digits sit much closer to the real training digits than a 200-step GAN's samples.
     assert metrics["fid"]["real"] < metrics["fid"]["generated"]
     assert set(metrics["kid"]["real"]) == {"mean", "std"}
-    assert metrics["cas"]["real"] == report["classifier"]["test_accuracy"]
-    assert len(metrics["cas"]["generated"]["runs"]) == 1
+    assert len(metrics["cas"]["generated"]["runs"]) == len(metrics["cas"]["real"]["runs"]) == 1
+    # A real-data classifier trained for as many steps as the CAS one beats a 200-step GAN's samples.
+    assert metrics["cas"]["real"]["mean"] > metrics["cas"]["generated"]["mean"]
     (augmentation,) = metrics["augmentation"]
     assert augmentation["k"] == 10 and set(augmentation) == {"k", "real", "augmented", "gain"}
     gain = augmentation["augmented"]["mean"] - augmentation["real"]["mean"]
@@ -219,6 +223,39 @@ def test_held_out_split_takes_the_end_of_every_class():
         members = np.flatnonzero(labels == label)
         held = mask[members]
         assert not held[: len(members) - held.sum()].any()  # the held-out images are the last ones
+
+
+def test_scoring_reference_is_a_slice_of_training_the_classifier_never_sees():
+    labels = np.repeat([0, 1, 2], [40, 40, 20])
+    train = ImageDataset(np.arange(100, dtype=np.uint8).reshape(100, 1, 1, 1), labels, ["a", "b", "c"], "train")
+    test = ImageDataset(np.zeros((10, 1, 1, 1), np.uint8), labels[:10], ["a", "b", "c"], "test")
+    classifier_train, reference = RealSplits(train, test, "").classifier_and_reference()
+    assert len(reference) == 10 and len(classifier_train) == 90
+    assert np.bincount(reference.labels).tolist() == [4, 4, 2]
+    seen, unseen = classifier_train.images.ravel().tolist(), reference.images.ravel().tolist()
+    assert sorted(seen + unseen) == list(range(100))
+    # A test split larger than a quarter of training gets a quarter.
+    big_test = ImageDataset(np.zeros((60, 1, 1, 1), np.uint8), labels[:60], ["a", "b", "c"], "test")
+    assert len(RealSplits(train, big_test, "").classifier_and_reference()[1]) == 25
+
+
+def test_augmentation_at_all_reuses_measured_real_runs(monkeypatch):
+    trained = []
+
+    def fake_train_classifier(images, labels, num_classes, settings, steps, seed):
+        trained.append(len(images))
+        return type("Fake", (), {"accuracy": lambda self, images, labels: len(trained) / 10})()
+
+    monkeypatch.setattr("kgan.evaluation.augmentation.train_classifier", fake_train_classifier)
+    labels = np.arange(30) % 3
+    train = ImageDataset(np.zeros((30, 4, 4, 1), np.uint8), labels, [], "train")
+    test = ImageDataset(np.zeros((6, 4, 4, 1), np.uint8), labels[:6], [], "test")
+    generated = (np.zeros((9, 4, 4, 1), np.uint8), labels[:9])
+    known = {"mean": 0.5, "std": 0.1, "runs": [0.4, 0.6]}
+    (result,) = augmentation_gain(train, generated, test, ("all",), ClassifierSettings(), 1, (0, 1), all_real=known)
+    assert trained == [39, 39]  # only the real + generated arm trains
+    assert result["real"]["runs"] == [0.4, 0.6] and result["augmented"]["runs"] == [0.1, 0.2]
+    assert result["gain"]["runs"] == pytest.approx([-0.3, -0.4])
 
 
 def test_per_class_subset_and_k_parsing():

@@ -44,7 +44,7 @@ def check_k(values, train):
         )
 
 
-def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, progress=None):
+def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, progress=None, all_real=None):
     """Test accuracy with k real images per class, without and with the generated images.
 
     For each k and seed, k images per class are drawn from the training split (all of
@@ -60,6 +60,8 @@ def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, 
         steps: training steps of each classifier.
         seeds: seeds of the draws and classifiers.
         progress: optional callable taking a message.
+        all_real: the real-only runs at k = "all" when already measured (CAS's real
+            baseline trains exactly those classifiers), or None.
 
     Returns:
         A list, one dict per k: {"k", "real": runs, "augmented": runs, "gain": runs},
@@ -68,14 +70,16 @@ def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, 
     results = []
     for k in k_values:
         real_accuracies, augmented_accuracies = [], []
-        for seed in seeds:
+        for run, seed in enumerate(seeds):
             rows = per_class_subset(train.labels, k, seed)
             real = (train.images[rows], train.labels[rows])
             mixed = (np.concatenate([real[0], generated[0]]), np.concatenate([real[1], generated[1]]))
-            for accuracies, (images, labels), what in (
-                (real_accuracies, real, "real only"),
-                (augmented_accuracies, mixed, "real + generated"),
-            ):
+            arms = [(augmented_accuracies, mixed, "real + generated")]
+            if k == ALL and all_real is not None:
+                real_accuracies.append(all_real["runs"][run])
+            else:
+                arms.insert(0, (real_accuracies, real, "real only"))
+            for accuracies, (images, labels), what in arms:
                 if progress:
                     progress(f"augmentation: k={k}, seed {seed}, {what} ({len(images)} images)")
                 classifier = train_classifier(images, labels, train.num_classes, settings, steps, seed)

@@ -4,25 +4,47 @@ from kgan.evaluation.classifier import train_classifier
 from kgan.evaluation.scores import over_runs
 
 
-def classification_accuracy_score(generated, test, settings, steps, seeds, progress=None):
-    """Accuracy on real test images of classifiers trained on generated images only.
+def classification_accuracy_score(generated, train, test, settings, steps, seeds, progress=None):
+    """CAS next to its real-data baseline: the same classifiers trained on real training images.
 
     Args:
         generated: (uint8 images [M, H, W, C], int64 labels [M]) from a conditional generator.
+        train: the real training split, an ImageDataset.
         test: the real test split, an ImageDataset.
         settings: a ClassifierSettings.
         steps: training steps of each classifier.
-        seeds: one classifier is trained per seed.
+        seeds: one classifier per seed and training set.
         progress: optional callable taking a message.
 
     Returns:
-        {"mean", "std", "runs"} of the test accuracies.
+        {"generated": runs, "real": runs}, runs being {"mean", "std", "runs"} of test accuracies.
     """
-    images, labels = generated
+    return {
+        "generated": accuracy_over_seeds(*generated, "generated", test, settings, steps, seeds, progress),
+        "real": accuracy_over_seeds(train.images, train.labels, "real", test, settings, steps, seeds, progress),
+    }
+
+
+def accuracy_over_seeds(images, labels, what, test, settings, steps, seeds, progress=None):
+    """Real test accuracy of one classifier per seed, each trained on `images` alone.
+
+    Args:
+        images: uint8 [N, H, W, C] training images.
+        labels: int [N] their labels.
+        what: the images, in a word, for the progress messages.
+        test: the real test split, an ImageDataset.
+        settings: a ClassifierSettings.
+        steps: training steps of each classifier.
+        seeds: seeds of the classifiers.
+        progress: optional callable taking a message.
+
+    Returns:
+        {"mean", "std", "runs"} of the accuracies.
+    """
     accuracies = []
     for seed in seeds:
         if progress:
-            progress(f"CAS: training on {len(images)} generated images (seed {seed})")
+            progress(f"CAS: training on {len(images)} {what} images (seed {seed})")
         classifier = train_classifier(images, labels, test.num_classes, settings, steps, seed)
         accuracies.append(classifier.accuracy(test.images, test.labels))
     return over_runs(accuracies)

@@ -130,35 +130,36 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     say(f"generating {num_samples} images")
     samples = source.generate(num_samples, seed=settings.seeds[0])
 
-    say(f"reference classifier: training on {len(train)} real images, or loading it from the cache")
-    classifier, key, cached = reference_classifier(train, settings.classifier, cache_dir)
+    classifier_train, reference = splits.classifier_and_reference()
+    say(f"reference classifier: training on {len(classifier_train)} real images, or loading it from the cache")
+    classifier, key, cached = reference_classifier(classifier_train, settings.classifier, cache_dir)
     real_accuracy = classifier.accuracy(test.images, test.labels)
     say("extracting classifier features")
     features = {
         name: classifier.features_and_probabilities(images)
-        for name, images in (("train", train.images), ("test", test.images), ("generated", samples[0]))
-    }
+        for name, images in (
+            ("train", train.images), ("reference", reference.images), ("test", test.images), ("generated", samples[0])
+        )
+    }  # fmt: skip
 
     results, scored = {}, None
     feature_metrics = [name for name in FEATURE_METRICS if name in metrics]
     if feature_metrics:
         say(f"scoring {', '.join(feature_metrics)} against the real-vs-real floor")
         scores, scored = score_with_floor(
-            features["train"][0], features["generated"], features["test"], feature_metrics, settings.seeds[0]
+            features["reference"][0], features["generated"], features["test"], feature_metrics, settings.seeds[0]
         )
         results.update(scores)
     if "inception" in metrics:
         results.update(_inception_scores(settings, train, test, samples, say))
     steps = settings.classifier.steps(len(train))
     if "cas" in metrics:
-        results["cas"] = {
-            "generated": classification_accuracy_score(samples, test, settings.classifier, steps, settings.seeds, say),
-            "real": real_accuracy,
-        }
+        results["cas"] = classification_accuracy_score(samples, train, test, settings.classifier, steps, settings.seeds, say)
     if "augment" in metrics:
         results["augmentation"] = augmentation_gain(
-            train, samples, test, settings.k, settings.classifier, steps, settings.seeds, say
-        )
+            train, samples, test, settings.k, settings.classifier, steps, settings.seeds, say,
+            all_real=results.get("cas", {}).get("real"),
+        )  # fmt: skip
 
     say("looking for memorised training images")
     memorised = {
@@ -176,7 +177,9 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
         "data": splits.describe(),
         "settings": {**settings.describe(), "num_samples": num_samples, "scored_samples": scored,
                      "classifier_steps": steps},  # fmt: skip
-        "classifier": {"cache_key": key, "cached": cached, "test_accuracy": real_accuracy},
+        "classifier": {
+            "cache_key": key, "cached": cached, "training_images": len(classifier_train), "test_accuracy": real_accuracy
+        },  # fmt: skip
         "metrics": results,
         "memorisation": memorised,
     }

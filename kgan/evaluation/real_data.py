@@ -9,6 +9,7 @@ from kgan.errors import UsageError
 
 DEFAULT_TEST_FRACTION = 1 / 8
 MIN_TEST_IMAGES = 10
+MAX_REFERENCE_FRACTION = 1 / 4
 
 
 @dataclasses.dataclass
@@ -25,6 +26,21 @@ class RealSplits:
     test: ImageDataset
     split: str
 
+    def reference_size(self):
+        """Images of the scoring reference: as many as the test split, at most a quarter of training."""
+        return min(len(self.test), int(len(self.train) * MAX_REFERENCE_FRACTION))
+
+    def classifier_and_reference(self):
+        """(classifier's training images, scoring reference), two ImageDatasets splitting `train`.
+
+        The reference classifier learns from the first and never sees the second, as it
+        never sees the test split. Generated and held-out real images are then both scored
+        against real images that are new to the instrument, so the held-out score is a true
+        real-vs-real floor. The reference is taken from the end of each class (held_out_mask).
+        """
+        is_reference = held_out_mask(self.train.labels, self.reference_size())
+        return _subset(self.train, ~is_reference), _subset(self.train, is_reference)
+
     def describe(self):
         return {
             "dataset": self.train.name,
@@ -32,6 +48,7 @@ class RealSplits:
             "split": self.split,
             "train_images": len(self.train),
             "test_images": len(self.test),
+            "reference_images": self.reference_size(),
             "num_classes": self.train.num_classes,
             "class_names": self.train.class_names,
             "image_shape": list(self.train.image_shape),

@@ -79,7 +79,7 @@ def summary_rows(report):
             rows.append((title, _number(metrics[key]["generated"]), _number(metrics[key]["real"]), reading))
     if "cas" in metrics:
         cas = metrics["cas"]
-        reading = "trained on generated only; real = reference"
+        reading = "trained on generated only; real = trained on the real training split"
         rows.append(("CAS", _number(cas["generated"]), _number(cas["real"]), reading))
     for entry in metrics.get("augmentation", []):
         gain = entry["gain"]

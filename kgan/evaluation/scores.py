@@ -1,9 +1,10 @@
 """Feature-space scores of generated images next to the real-vs-real floor.
 
-The reference set is the real training split. Generated images are scored against it,
-and so are the held-out real test images: a generator that drew fresh samples from the
-data distribution would score like them. Both scored sets have the same size, since
-FID, IS and precision/recall depend on it.
+The reference set is a slice of the real training split that the reference classifier
+never trained on (RealSplits.classifier_and_reference). Generated images are scored
+against it, and so are the held-out real test images: a generator that drew fresh
+samples from the data distribution would score like them. Both scored sets have the
+same size, since FID, IS and precision/recall depend on it.
 """
 
 import numpy as np
@@ -22,7 +23,7 @@ def score_with_floor(reference, generated, held_out, metrics, seed=0):
     """Scores generated and held-out real images against the reference features.
 
     Args:
-        reference: features [N, D] of the real training split.
+        reference: features [N, D] of real images the feature network never trained on.
         generated: (features [M, D], probabilities [M, C]) of generated images.
         held_out: (features [T, D], probabilities [T, C]) of the real test split.
         metrics: names among FEATURE_METRICS.
