@@ -192,6 +192,24 @@ def test_unconditional_generator_gets_the_scores_without_cas_or_augmentation(ful
     assert report["figures"] == ["memorisation.png", "metrics.png", "samples.png"]
 
 
+def test_inception_scores_end_to_end_with_a_local_weights_file(run_dir, tmp_path):
+    """The whole --metrics inception path, with random InceptionV3 weights (ImageNet's are never downloaded)."""
+    import keras
+
+    keras.applications.InceptionV3(weights=None).save_weights(tmp_path / "inception.weights.h5")
+    digits = load_dataset("digits", 16, 1)
+    np.savez(tmp_path / "few.npz", x=digits.images[:60], y=digits.labels[:60])
+    result = kgan("evaluate", run_dir, "--dataset", tmp_path / "few.npz", "--test-size", 20, "-n", 20,
+                  "--metrics", "inception", "--inception-weights", tmp_path / "inception.weights.h5", *FAST,
+                  "--out", tmp_path / "out")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    metrics = read_report(tmp_path / "out")["metrics"]
+    assert sorted(metrics) == ["inception_fid", "inception_is"]
+    assert metrics["inception_fid"]["generated"] > 0 and metrics["inception_fid"]["real"] > 0
+    assert 1 <= metrics["inception_is"]["generated"]["mean"] <= 1000
+    assert "FID (InceptionV3)" in result.stdout and "IS (InceptionV3)" in result.stdout
+
+
 def test_cas_needs_a_conditional_generator(tmp_path):
     pytest.importorskip("onnx")
     from onnx import save

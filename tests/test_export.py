@@ -17,6 +17,7 @@ from cli.export import DEFAULT_OPSET as CLI_DEFAULT_OPSET
 from cli.main import cli
 from kgan import imaging
 from kgan.config import TrainConfig
+from kgan.evaluation.sources import OnnxSource, RunSource
 from kgan.export import DEFAULT_OPSET, export_onnx, graph
 from kgan.models import build_generator
 from kgan.models.blocks import dtype_policy
@@ -117,6 +118,10 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
     images, labels = OnnxGenerator(result.path).generate(12, labels=[3, 7], seed=1)
     assert images.shape == (12, 16, 16, 1) and images.dtype == np.uint8
     assert labels.tolist() == [3, 7] * 6
+    # kgan evaluate draws the same latents from a RUN_DIR as from its export: the same images.
+    from_run, from_onnx = RunSource(TINY_RUN).generate(20, seed=3), OnnxSource(result.path).generate(20, seed=3)
+    assert from_run[1].tolist() == from_onnx[1].tolist()
+    assert np.abs(from_run[0].astype(int) - from_onnx[0]).max() <= 1  # uint8 rounding of 1e-6 differences
 
 
 def test_unconditional_mixed_precision_run_exports_a_float32_graph(mixed_precision_run, tmp_path):

@@ -10,6 +10,7 @@ import numpy as np
 
 from kgan import imaging
 from kgan.errors import UsageError
+from kgan.latents import latent_vectors
 
 GENERATOR_FILE = "generator.keras"
 BATCH_SIZE = 256
@@ -101,11 +102,11 @@ class RunSource:
 
         Args:
             n: number of images.
-            seed: non-negative seed of the latent vectors.
+            seed: non-negative seed of the latent vectors, drawn as for the ONNX contract
+                (kgan.latents), so the run and its export make the same images.
         """
         model = self._load()
-        rng = np.random.default_rng(seed)
-        latents = rng.standard_normal((n, self.latent_dim)).astype(np.float32)
+        latents = latent_vectors(range(n), seed, self.latent_dim)
         labels = np.arange(n, dtype=np.int64) % self.num_classes if self.num_classes else np.full(n, -1, np.int64)
         images = np.empty((n, *self.image_shape), np.uint8)
         for start in range(0, n, BATCH_SIZE):

@@ -9,6 +9,7 @@ import onnxruntime
 
 from kgan import imaging
 from kgan.errors import KganError, UsageError, first_line
+from kgan.latents import latent_vectors
 
 PROVIDERS = {
     "cpu": "CPUExecutionProvider",
@@ -72,17 +73,7 @@ class OnnxGenerator:
         """
         _check_seed(seed)
         _check_truncation(truncation)
-        z = np.empty((len(indices), self.latent_dim), np.float32)
-        for row, index in enumerate(indices):
-            rng = np.random.default_rng([seed, index])
-            sample = rng.standard_normal(self.latent_dim)
-            if truncation is not None:
-                outside = np.abs(sample) > truncation
-                while outside.any():
-                    sample[outside] = rng.standard_normal(np.count_nonzero(outside))
-                    outside = np.abs(sample) > truncation
-            z[row] = sample
-        return z
+        return latent_vectors(indices, seed, self.latent_dim, truncation)
 
     def resolve_labels(self, n, labels=None):
         """The class of each of `n` images, as int64 [n] (-1 everywhere when unconditional).
