@@ -33,7 +33,7 @@ TRAIN_IMAGES = 7000
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=15, help="GAN training epochs (default 15).")
+    parser.add_argument("--epochs", type=int, default=50, help="GAN training epochs (default 50).")
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="GAN batches per epoch (default: a pass).")
     parser.add_argument("--num-samples", type=int, default=None, help="Generated images (default: 7,000).")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")

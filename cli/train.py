@@ -12,12 +12,13 @@ from kgan.errors import UsageError
 FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_size", "latent_dim", "width",
                    "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment", "seed",
                    "steps_per_epoch", "mixed_precision")  # fmt: skip
+DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
 
 
 @click.command()
 @click.option("--backend", type=click.Choice(["tensorflow", "jax"]), default=None,
               help="Keras backend (default: $KERAS_BACKEND, else tensorflow).")
-@click.option("--dataset", default="digits", show_default=True,
+@click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
               help="digits, mnist, fashion_mnist, cifar10, or a PATH: IDX folder, .npz, or image folder "
                    "with one subfolder per class.")
 @click.option("--image-size", type=int, default=None,
@@ -27,19 +28,19 @@ FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_si
               help="1 grayscale or 3 RGB (default: the dataset's).")
 @click.option("--conditional/--unconditional", default=None,
               help="Class-conditional GAN (default: when the dataset has labels).")
-@click.option("--epochs", type=int, default=20, show_default=True, help="Total epochs (with --resume: the new total).")
+@click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True, help="Total epochs (with --resume: the new total).")
 @click.option("--steps-per-epoch", type=int, default=None, help="Batches per epoch (default: one pass over the data).")
-@click.option("--batch-size", type=int, default=128, show_default=True)
-@click.option("--latent-dim", type=int, default=100, show_default=True)
-@click.option("--width", type=int, default=64, show_default=True, help="Feature maps at full resolution.")
-@click.option("--upsampling", type=click.Choice(UPSAMPLING_MODES), default="pixel_shuffle", show_default=True)
-@click.option("--lr", type=float, default=2e-4, show_default=True, help="Adam learning rate (both networks).")
-@click.option("--beta1", "beta_1", type=float, default=0.5, show_default=True, help="Adam beta_1.")
-@click.option("--ema/--no-ema", default=True, show_default=True, help="Sample and export an EMA of the generator.")
-@click.option("--ema-decay", type=float, default=0.999, show_default=True)
-@click.option("--label-smoothing", type=float, default=0.0, show_default=True, help="One-sided; 0.1 is common.")
-@click.option("--diffaugment", default="", help="DiffAugment policy for small datasets, e.g. color,translation,cutout.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
+@click.option("--latent-dim", type=int, default=DEFAULTS.latent_dim, show_default=True)
+@click.option("--width", type=int, default=DEFAULTS.width, show_default=True, help="Feature maps at full resolution.")
+@click.option("--upsampling", type=click.Choice(UPSAMPLING_MODES), default=DEFAULTS.upsampling, show_default=True)
+@click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True, help="Adam learning rate (both networks).")
+@click.option("--beta1", "beta_1", type=float, default=DEFAULTS.beta_1, show_default=True, help="Adam beta_1.")
+@click.option("--ema/--no-ema", default=DEFAULTS.ema, show_default=True, help="Sample and export an EMA of the generator.")
+@click.option("--ema-decay", type=float, default=DEFAULTS.ema_decay, show_default=True)
+@click.option("--label-smoothing", type=float, default=DEFAULTS.label_smoothing, show_default=True, help="One-sided; 0.1 is common.")
+@click.option("--diffaugment", default=DEFAULTS.diffaugment, help="DiffAugment policy for small datasets, e.g. color,translation,cutout.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend and device).")
 @click.option("--mixed-precision", is_flag=True, help="Compute in bfloat16 (for GPUs/TPUs).")
 @click.option("--out", "run_dir", type=click.Path(file_okay=False), required=True, help="Run folder RUN_DIR.")

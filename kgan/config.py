@@ -75,7 +75,7 @@ class TrainConfig:
     conditional: bool | None = None
     epochs: int = 20
     steps_per_epoch: int | None = None
-    batch_size: int = 128
+    batch_size: int = 64
     latent_dim: int = 100
     width: int = 64
     upsampling: str = "pixel_shuffle"
