@@ -41,6 +41,8 @@ def main():
     parser.add_argument("--k", default="10,100", help="Real images per class for augmentation (default 10,100).")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default=None)
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep the run and report here (default: temp).")
+    parser.add_argument("--run", type=Path, default=None,
+                        help="Evaluate this RUN_DIR, trained on the same 7,000 digits, instead of training one.")  # fmt: skip
     args = parser.parse_args()
 
     if not (MNIST_8K / "images-idx3-ubyte.gz").exists():
@@ -52,11 +54,14 @@ def main():
         backend = ["--backend", args.backend] if args.backend else []
         steps = ["--steps-per-epoch", str(args.steps_per_epoch)] if args.steps_per_epoch else []
         samples = ["--num-samples", str(args.num_samples)] if args.num_samples else []
-        train_seconds = kgan("train", "--dataset", train_file, "--epochs", args.epochs, *steps, *backend,
-                             "--out", work / "run", "--overwrite")  # fmt: skip
-        print(f"\nDefault conditional DCGAN, {args.epochs} epoch(s) on {TRAIN_IMAGES} real MNIST digits "
-              f"({train_seconds:.0f} s); evaluated against the other {8000 - TRAIN_IMAGES}:\n", flush=True)  # fmt: skip
-        evaluate_seconds = kgan("evaluate", work / "run", "--dataset", train_file, "--test-dataset", test_file,
+        run = args.run
+        if run is None:
+            run = work / "run"
+            train_seconds = kgan("train", "--dataset", train_file, "--epochs", args.epochs, *steps, *backend,
+                                 "--out", run, "--overwrite")  # fmt: skip
+            print(f"\nDefault conditional DCGAN, {args.epochs} epoch(s) on {TRAIN_IMAGES} real MNIST digits "
+                  f"({train_seconds:.0f} s); evaluated against the other {8000 - TRAIN_IMAGES}:\n", flush=True)  # fmt: skip
+        evaluate_seconds = kgan("evaluate", run, "--dataset", train_file, "--test-dataset", test_file,
                                 *samples, "--classifier-epochs", args.classifier_epochs, "--seeds", args.seeds,
                                 "--k", args.k, *backend, "--out", work / "report", "--overwrite")  # fmt: skip
         print(f"\nkgan evaluate took {evaluate_seconds:.0f} s; report: {work / 'report'}"

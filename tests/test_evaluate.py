@@ -198,8 +198,8 @@ def test_inception_scores_end_to_end_with_a_local_weights_file(run_dir, tmp_path
 
     keras.applications.InceptionV3(weights=None).save_weights(tmp_path / "inception.weights.h5")
     digits = load_dataset("digits", 16, 1)
-    np.savez(tmp_path / "few.npz", x=digits.images[:60], y=digits.labels[:60])
-    result = kgan("evaluate", run_dir, "--dataset", tmp_path / "few.npz", "--test-size", 20, "-n", 20,
+    np.savez(tmp_path / "few.npz", x=digits.images[:30], y=digits.labels[:30])  # one Inception batch per set
+    result = kgan("evaluate", run_dir, "--dataset", tmp_path / "few.npz", "--test-size", 10, "-n", 10,
                   "--metrics", "inception", "--inception-weights", tmp_path / "inception.weights.h5", *FAST,
                   "--out", tmp_path / "out")  # fmt: skip
     assert result.exit_code == 0, result.output

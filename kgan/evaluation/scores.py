@@ -60,7 +60,9 @@ def score(reference, features, probabilities, metrics, seed=0):
     if "fid" in metrics:
         result["fid"] = fid_from_features(reference, features)
     if "kid" in metrics:
-        result["kid"] = mean_std(kernel_inception_distance(reference, features, KID_SUBSETS, KID_SUBSET_SIZE, seed))
+        # Subsets of at most half of either set, so they differ and their spread means something.
+        subset_size = max(2, min(KID_SUBSET_SIZE, len(reference) // 2, len(features) // 2))
+        result["kid"] = mean_std(kernel_inception_distance(reference, features, KID_SUBSETS, subset_size, seed))
     if "is" in metrics:
         result["is"] = mean_std(inception_score(probabilities, min(IS_SPLITS, len(probabilities))))
     if "prdc" in metrics:
