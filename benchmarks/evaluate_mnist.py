@@ -42,7 +42,7 @@ def main():
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default=None)
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep the run and report here (default: temp).")
     parser.add_argument("--run", type=Path, default=None,
-                        help="Evaluate this RUN_DIR, trained on the same 7,000 digits, instead of training one.")  # fmt: skip
+                        help="Evaluate this RUN_DIR (trained on the same 7,000 digits) instead of training.")
     args = parser.parse_args()
 
     if not (MNIST_8K / "images-idx3-ubyte.gz").exists():
@@ -60,7 +60,10 @@ def main():
             train_seconds = kgan("train", "--dataset", train_file, "--epochs", args.epochs, *steps, *backend,
                                  "--out", run, "--overwrite")  # fmt: skip
             print(f"\nDefault conditional DCGAN, {args.epochs} epoch(s) on {TRAIN_IMAGES} real MNIST digits "
-                  f"({train_seconds:.0f} s); evaluated against the other {8000 - TRAIN_IMAGES}:\n", flush=True)  # fmt: skip
+                  f"({train_seconds:.0f} s); evaluated against the other {8000 - TRAIN_IMAGES}:\n",
+                  flush=True)  # fmt: skip
+        else:
+            print(f"{run}, evaluated against the last {8000 - TRAIN_IMAGES} digits:\n", flush=True)
         evaluate_seconds = kgan("evaluate", run, "--dataset", train_file, "--test-dataset", test_file,
                                 *samples, "--classifier-epochs", args.classifier_epochs, "--seeds", args.seeds,
                                 "--k", args.k, *backend, "--out", work / "report", "--overwrite")  # fmt: skip

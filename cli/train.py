@@ -28,7 +28,8 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
               help="1 grayscale or 3 RGB (default: the dataset's).")
 @click.option("--conditional/--unconditional", default=None,
               help="Class-conditional GAN (default: when the dataset has labels).")
-@click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True, help="Total epochs (with --resume: the new total).")
+@click.option("--epochs", type=int, default=DEFAULTS.epochs, show_default=True,
+              help="Total epochs (with --resume: the new total).")
 @click.option("--steps-per-epoch", type=int, default=None, help="Batches per epoch (default: one pass over the data).")
 @click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
 @click.option("--latent-dim", type=int, default=DEFAULTS.latent_dim, show_default=True)
@@ -36,10 +37,13 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--upsampling", type=click.Choice(UPSAMPLING_MODES), default=DEFAULTS.upsampling, show_default=True)
 @click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True, help="Adam learning rate (both networks).")
 @click.option("--beta1", "beta_1", type=float, default=DEFAULTS.beta_1, show_default=True, help="Adam beta_1.")
-@click.option("--ema/--no-ema", default=DEFAULTS.ema, show_default=True, help="Sample and export an EMA of the generator.")
+@click.option("--ema/--no-ema", default=DEFAULTS.ema, show_default=True,
+              help="Sample and export an EMA of the generator.")
 @click.option("--ema-decay", type=float, default=DEFAULTS.ema_decay, show_default=True)
-@click.option("--label-smoothing", type=float, default=DEFAULTS.label_smoothing, show_default=True, help="One-sided; 0.1 is common.")
-@click.option("--diffaugment", default=DEFAULTS.diffaugment, help="DiffAugment policy for small datasets, e.g. color,translation,cutout.")
+@click.option("--label-smoothing", type=float, default=DEFAULTS.label_smoothing, show_default=True,
+              help="One-sided; 0.1 is common.")
+@click.option("--diffaugment", default=DEFAULTS.diffaugment,
+              help="DiffAugment policy for small datasets, e.g. color,translation,cutout.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend and device).")
 @click.option("--mixed-precision", is_flag=True, help="Compute in bfloat16 (for GPUs/TPUs).")

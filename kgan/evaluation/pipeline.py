@@ -154,7 +154,9 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
         results.update(_inception_scores(settings, train, test, samples, say))
     steps = settings.classifier.steps(len(train))
     if "cas" in metrics:
-        results["cas"] = classification_accuracy_score(samples, train, test, settings.classifier, steps, settings.seeds, say)
+        results["cas"] = classification_accuracy_score(
+            samples, train, test, settings.classifier, steps, settings.seeds, say
+        )
     if "augment" in metrics:
         results["augmentation"] = augmentation_gain(
             train, samples, test, settings.k, settings.classifier, steps, settings.seeds, say,
