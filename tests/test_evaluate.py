@@ -247,14 +247,14 @@ def test_scoring_reference_is_a_slice_of_training_the_classifier_never_sees():
     labels = np.repeat([0, 1, 2], [40, 40, 20])
     train = ImageDataset(np.arange(100, dtype=np.uint8).reshape(100, 1, 1, 1), labels, ["a", "b", "c"], "train")
     test = ImageDataset(np.zeros((10, 1, 1, 1), np.uint8), labels[:10], ["a", "b", "c"], "test")
-    classifier_train, reference = RealSplits(train, test, "").classifier_and_reference()
-    assert len(reference) == 10 and len(classifier_train) == 90
-    assert np.bincount(reference.labels).tolist() == [4, 4, 2]
-    seen, unseen = classifier_train.images.ravel().tolist(), reference.images.ravel().tolist()
+    classifier_train, is_reference = RealSplits(train, test, "").classifier_and_reference()
+    assert is_reference.sum() == 10 and len(classifier_train) == 90
+    assert np.bincount(labels[is_reference]).tolist() == [4, 4, 2]
+    seen, unseen = classifier_train.images.ravel().tolist(), train.images[is_reference].ravel().tolist()
     assert sorted(seen + unseen) == list(range(100))
     # A test split larger than a quarter of training gets a quarter.
     big_test = ImageDataset(np.zeros((60, 1, 1, 1), np.uint8), labels[:60], ["a", "b", "c"], "test")
-    assert len(RealSplits(train, big_test, "").classifier_and_reference()[1]) == 25
+    assert RealSplits(train, big_test, "").classifier_and_reference()[1].sum() == 25
 
 
 def test_augmentation_at_all_reuses_measured_real_runs(monkeypatch):

@@ -82,8 +82,12 @@ class Classifier:
 
     def accuracy(self, images, labels):
         """Fraction of uint8 `images` classified as `labels`."""
-        _, probabilities = self.features_and_probabilities(images)
-        return float(np.mean(np.argmax(probabilities, axis=1) == labels))
+        return accuracy_of(self.features_and_probabilities(images)[1], labels)
+
+
+def accuracy_of(probabilities, labels):
+    """Fraction of rows of `probabilities` [N, classes] whose largest entry is at `labels`."""
+    return float(np.mean(np.argmax(probabilities, axis=1) == labels))
 
 
 def build_classifier(image_shape, num_classes, settings):

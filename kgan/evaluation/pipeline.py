@@ -7,7 +7,7 @@ from kgan.errors import UsageError
 from kgan.evaluation import memorisation
 from kgan.evaluation.augmentation import ALL, augmentation_gain, check_k
 from kgan.evaluation.cas import classification_accuracy_score
-from kgan.evaluation.classifier import ClassifierSettings, reference_classifier
+from kgan.evaluation.classifier import ClassifierSettings, accuracy_of, reference_classifier
 from kgan.evaluation.inception import InceptionNetwork, check_weights_file
 from kgan.evaluation.scores import FEATURE_METRICS, score_with_floor
 
@@ -130,24 +130,23 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     say(f"generating {num_samples} images")
     samples = source.generate(num_samples, seed=settings.seeds[0])
 
-    classifier_train, reference = splits.classifier_and_reference()
+    classifier_train, is_reference = splits.classifier_and_reference()
     say(f"reference classifier: training on {len(classifier_train)} real images, or loading it from the cache")
     classifier, key, cached = reference_classifier(classifier_train, settings.classifier, cache_dir)
-    real_accuracy = classifier.accuracy(test.images, test.labels)
     say("extracting classifier features")
     features = {
         name: classifier.features_and_probabilities(images)
-        for name, images in (
-            ("train", train.images), ("reference", reference.images), ("test", test.images), ("generated", samples[0])
-        )
-    }  # fmt: skip
+        for name, images in (("train", train.images), ("test", test.images), ("generated", samples[0]))
+    }
+    real_accuracy = accuracy_of(features["test"][1], test.labels)
 
     results, scored = {}, None
     feature_metrics = [name for name in FEATURE_METRICS if name in metrics]
     if feature_metrics:
         say(f"scoring {', '.join(feature_metrics)} against the real-vs-real floor")
         scores, scored = score_with_floor(
-            features["reference"][0], features["generated"], features["test"], feature_metrics, settings.seeds[0]
+            features["train"][0][is_reference], features["generated"], features["test"], feature_metrics,
+            settings.seeds[0],
         )
         results.update(scores)
     if "inception" in metrics:

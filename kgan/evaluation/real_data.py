@@ -31,15 +31,19 @@ class RealSplits:
         return min(len(self.test), int(len(self.train) * MAX_REFERENCE_FRACTION))
 
     def classifier_and_reference(self):
-        """(classifier's training images, scoring reference), two ImageDatasets splitting `train`.
+        """(classifier's training images, reference mask): `train` less the scoring reference.
 
-        The reference classifier learns from the first and never sees the second, as it
-        never sees the test split. Generated and held-out real images are then both scored
-        against real images that are new to the instrument, so the held-out score is a true
-        real-vs-real floor. The reference is taken from the end of each class (held_out_mask).
+        The reference classifier learns from the first and never sees the reference
+        (train.images[mask]), as it never sees the test split. Generated and held-out real
+        images are then both scored against real images that are new to the instrument, so
+        the held-out score is a true real-vs-real floor. The reference is taken from the end
+        of each class (held_out_mask).
+
+        Returns:
+            (ImageDataset, boolean mask [len(train)] of the reference images).
         """
         is_reference = held_out_mask(self.train.labels, self.reference_size())
-        return _subset(self.train, ~is_reference), _subset(self.train, is_reference)
+        return _subset(self.train, ~is_reference), is_reference
 
     def describe(self):
         return {
