@@ -25,7 +25,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kgan.data import load_dataset  # noqa: E402  (after the path set-up above)
+from kgan.config import TrainConfig  # noqa: E402  (after the path set-up above)
+from kgan.data import load_dataset  # noqa: E402
 
 MNIST_8K = Path(os.environ.get("KGAN_MNIST8K", ROOT.parent / "shared" / "datasets" / "mnist-8k"))
 TRAIN_IMAGES = 7000
@@ -33,7 +34,8 @@ TRAIN_IMAGES = 7000
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=50, help="GAN training epochs (default 50).")
+    parser.add_argument("--epochs", type=int, default=TrainConfig().epochs,
+                        help="GAN training epochs (default: kgan train's, %(default)s).")
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="GAN batches per epoch (default: a pass).")
     parser.add_argument("--num-samples", type=int, default=None, help="Generated images (default: 7,000).")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")

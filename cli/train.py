@@ -10,7 +10,7 @@ from kgan.config import SUPPORTED_IMAGE_SIZES, UPSAMPLING_MODES, TrainConfig
 from kgan.errors import UsageError
 
 FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_size", "latent_dim", "width",
-                   "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment", "seed",
+                   "d_width", "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment", "seed",
                    "steps_per_epoch", "mixed_precision")  # fmt: skip
 DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
 
@@ -33,7 +33,10 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--steps-per-epoch", type=int, default=None, help="Batches per epoch (default: one pass over the data).")
 @click.option("--batch-size", type=int, default=DEFAULTS.batch_size, show_default=True)
 @click.option("--latent-dim", type=int, default=DEFAULTS.latent_dim, show_default=True)
-@click.option("--width", type=int, default=DEFAULTS.width, show_default=True, help="Feature maps at full resolution.")
+@click.option("--width", type=int, default=DEFAULTS.width, show_default=True,
+              help="Generator feature maps at full resolution.")
+@click.option("--d-width", type=int, default=DEFAULTS.d_width,
+              help="Discriminator feature maps after its first convolution (default: --width).")
 @click.option("--upsampling", type=click.Choice(UPSAMPLING_MODES), default=DEFAULTS.upsampling, show_default=True)
 @click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True, help="Adam learning rate (both networks).")
 @click.option("--beta1", "beta_1", type=float, default=DEFAULTS.beta_1, show_default=True, help="Adam beta_1.")

@@ -56,7 +56,8 @@ class TrainConfig:
         steps_per_epoch: batches per epoch; None for one pass over the data.
         batch_size: images per batch (both networks see this many real and fake).
         latent_dim: size of z.
-        width: feature maps at full resolution (see kgan.models.build_generator).
+        width: the generator's feature maps at full resolution (see kgan.models.build_generator).
+        d_width: the discriminator's feature maps after its first convolution; None for `width`.
         upsampling: "pixel_shuffle", "resize" or "transposed".
         lr: Adam learning rate of both networks.
         beta_1: Adam's beta_1.
@@ -78,6 +79,7 @@ class TrainConfig:
     batch_size: int = 64
     latent_dim: int = 100
     width: int = 64
+    d_width: int | None = None
     upsampling: str = "pixel_shuffle"
     lr: float = 2e-4
     beta_1: float = 0.5
@@ -96,6 +98,8 @@ class TrainConfig:
         _at_least(self, "width", 1)
         if self.steps_per_epoch is not None:
             _at_least(self, "steps_per_epoch", 1)
+        if self.d_width is not None:
+            _at_least(self, "d_width", 1)
         if not self.lr > 0 or not self.lr < 1:
             raise UsageError(f"lr must lie in (0, 1), not {self.lr}")
         if not 0 <= self.label_smoothing < 0.5:

@@ -10,6 +10,7 @@ import pytest
 from kgan.config import SUPPORTED_IMAGE_SIZES
 from kgan.errors import UsageError
 from kgan.models import DCGAN, UPSAMPLING_MODES, build_discriminator, build_generator
+from kgan.models.calibration import calibrate_batch_norm
 from kgan.models.generator import pixel_shuffle
 
 
@@ -67,6 +68,28 @@ def test_conditional_discriminator_uses_the_label():
     first = discriminator([images, np.array([0, 0], np.int32)])
     second = discriminator([images, np.array([1, 2], np.int32)])
     assert not np.allclose(keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second))
+
+
+def test_calibrated_batch_norm_holds_the_statistics_each_layer_receives():
+    generator = build_generator(16, 1, latent_dim=8, num_classes=3, width=4)
+    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    z = np.random.default_rng(7).standard_normal((1024, 8)).astype(np.float32)
+    inputs = [z, np.arange(1024, dtype=np.int32) % 3]
+
+    def received():
+        """Mean and variance of each layer's input on fresh samples, in inference mode."""
+        for layer in layers:
+            values = keras.ops.convert_to_numpy(keras.Model(generator.inputs, layer.input)(inputs, training=False))
+            values = values.reshape(-1, values.shape[-1])
+            yield layer, values.mean(axis=0), values.var(axis=0)
+
+    assert len(layers) == 3
+    for layer, _, variance in received():  # N(0, 0.02) weights: the initial 1s are far off
+        assert not np.allclose(keras.ops.convert_to_numpy(layer.moving_variance), variance, rtol=0.5)
+    calibrate_batch_norm(generator, latent_dim=8, num_classes=3, num_samples=2048, seed=0)
+    for layer, mean, variance in received():
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.moving_variance), variance, rtol=0.1)
+        np.testing.assert_array_less(abs(keras.ops.convert_to_numpy(layer.moving_mean) - mean), 0.1 * np.sqrt(variance))
 
 
 def test_generator_keras_file_loads_without_kgan(tmp_path):

@@ -22,11 +22,12 @@ def test_train_writes_a_complete_run_folder(runner, tmp_path, backend):
     run_dir = tmp_path / "run"
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0
-    result = runner.invoke(cli, tiny_args(run_dir, epochs=2) + ["--backend", backend])
+    result = runner.invoke(cli, tiny_args(run_dir, epochs=2, d_width=6) + ["--backend", backend])
     assert result.exit_code == 0, result.output
     assert "Trained 2 epochs" in result.output and "d_loss" in result.output
     config = json.loads((run_dir / "config.json").read_text())
     assert config["backend"] == backend
+    assert (config["generator"]["width"], config["discriminator"]["width"]) == (4, 6)
     assert config["train"]["conditional"] is True  # digits has labels
     assert config["data"]["class_names"] == [str(digit) for digit in range(10)]
     for name in ("generator.keras", "checkpoints/last.npz", "samples/epoch_001.png", "samples/epoch_002.png"):
@@ -98,6 +99,7 @@ def test_resume_continues_and_refuses_changed_options(runner, tmp_path):
         ({"image_size": 30}, "not supported"),
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"lr": -1}, "lr must lie in"),
+        ({"d_width": 0}, "d-width must be an integer >= 1"),
         ({"batch_size": 5000}, "larger than the dataset"),
         ({"label_smoothing": 0.7}, "label smoothing"),
         ({"diffaugment": "colour"}, "unknown DiffAugment"),

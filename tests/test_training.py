@@ -9,6 +9,7 @@ import pytest
 from kgan.config import TrainConfig
 from kgan.errors import KganError
 from kgan.models import DCGAN, build_discriminator, build_generator
+from kgan.models.calibration import calibrate_batch_norm
 from kgan.training import losses
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.diffaugment import color, cutout, diff_augment, parse_policy, translation
@@ -173,6 +174,24 @@ def test_checkpoint_restores_every_variable(tmp_path):
     assert int(model.g_optimizer.iterations) == 2 and int(model.d_optimizer.iterations) == 2
     stored = checkpoint_arrays(run_dir)
     np.testing.assert_array_equal(stored["ema_generator/0"], keras.ops.convert_to_numpy(model.ema_generator.weights[0]))
+
+
+def batch_norm_statistics(generator):
+    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    return to_numpy([v for layer in layers for v in (layer.moving_mean, layer.moving_variance)])
+
+
+def test_saved_generator_has_batch_norm_statistics_of_its_own_weights(tmp_path):
+    start_run(TrainConfig(**{**TINY, "conditional": True}), tmp_path / "run", verbose=0)
+    generator = keras.saving.load_model(tmp_path / "run" / "generator.keras", compile=False)
+    saved = batch_norm_statistics(generator)
+    model = tiny_dcgan(10)
+    model.compile()
+    load_checkpoint(tmp_path / "run" / "checkpoints" / "last.npz", model)
+    assert not any(np.allclose(a, b) for a, b in zip(saved, batch_norm_statistics(model.generator)))
+    calibrate_batch_norm(generator, latent_dim=8, num_classes=10, seed=TrainConfig().seed)
+    for before, after in zip(saved, batch_norm_statistics(generator)):
+        np.testing.assert_allclose(before, after, rtol=1e-5, atol=1e-7)
 
 
 def test_runs_without_jit(tmp_path):

@@ -34,7 +34,8 @@ class DivergenceGuard(keras.callbacks.Callback):
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """After each good epoch: sample grid, generator.keras, checkpoint and history.csv.
+    """After each good epoch: calibrated EMA statistics, sample grid, generator.keras,
+    checkpoint and history.csv.
 
     Args:
         run_dir: the run folder (a pathlib.Path).
@@ -65,6 +66,7 @@ class RunRecorder(keras.callbacks.Callback):
         row = {"epoch": epoch + 1, **{key: float(value) for key, value in (logs or {}).items()}}
         row.update(seconds=round(seconds, 3), images_per_s=round(self.images_per_epoch / seconds, 1))
         self.history.append(row)
+        self.model.calibrate_sampling_generator()
         imaging.save_png(self.run_dir / "samples" / f"epoch_{epoch + 1:03d}.png", self.sample_grid())
         with fileio.atomic_path(self.run_dir / "generator.keras", suffix=".keras") as tmp:
             self.model.sampling_generator.save(tmp)

@@ -158,9 +158,9 @@ def parse_policy_or_usage_error(text):
 def network_arguments(config, dataset):
     """Keyword arguments of build_generator and build_discriminator for a run."""
     num_classes = dataset.num_classes if config.conditional else 0
-    shared = dict(image_size=config.image_size, channels=config.channels, num_classes=num_classes, width=config.width)
-    generator = dict(shared, latent_dim=config.latent_dim, upsampling=config.upsampling)
-    return generator, shared
+    shared = dict(image_size=config.image_size, channels=config.channels, num_classes=num_classes)
+    generator = dict(shared, width=config.width, latent_dim=config.latent_dim, upsampling=config.upsampling)
+    return generator, dict(shared, width=config.d_width or config.width)
 
 
 def _build_model(config, dataset):
