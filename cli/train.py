@@ -10,8 +10,8 @@ from kgan.config import SUPPORTED_IMAGE_SIZES, UPSAMPLING_MODES, TrainConfig
 from kgan.errors import UsageError
 
 FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_size", "latent_dim", "width",
-                   "d_width", "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment", "seed",
-                   "steps_per_epoch", "mixed_precision")  # fmt: skip
+                   "d_width", "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment",
+                   "seed", "steps_per_epoch", "mixed_precision")  # fmt: skip
 DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
 
 
