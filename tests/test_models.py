@@ -10,7 +10,7 @@ import pytest
 from kgan.config import SUPPORTED_IMAGE_SIZES
 from kgan.errors import UsageError
 from kgan.models import DCGAN, UPSAMPLING_MODES, build_discriminator, build_generator
-from kgan.models.calibration import calibrate_batch_norm
+from kgan.models.calibration import batch_norm_layers, calibrate_batch_norm
 from kgan.models.generator import pixel_shuffle
 
 
@@ -72,7 +72,7 @@ def test_conditional_discriminator_uses_the_label():
 
 def test_calibrated_batch_norm_holds_the_statistics_each_layer_receives():
     generator = build_generator(16, 1, latent_dim=8, num_classes=3, width=4)
-    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = batch_norm_layers(generator)
     z = np.random.default_rng(7).standard_normal((1024, 8)).astype(np.float32)
     inputs = [z, np.arange(1024, dtype=np.int32) % 3]
 

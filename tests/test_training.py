@@ -9,7 +9,7 @@ import pytest
 from kgan.config import TrainConfig
 from kgan.errors import KganError
 from kgan.models import DCGAN, build_discriminator, build_generator
-from kgan.models.calibration import calibrate_batch_norm
+from kgan.models.calibration import batch_norm_layers, calibrate_batch_norm
 from kgan.training import losses
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.diffaugment import color, cutout, diff_augment, parse_policy, translation
@@ -177,8 +177,7 @@ def test_checkpoint_restores_every_variable(tmp_path):
 
 
 def batch_norm_statistics(generator):
-    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
-    return to_numpy([v for layer in layers for v in (layer.moving_mean, layer.moving_variance)])
+    return to_numpy([v for layer in batch_norm_layers(generator) for v in (layer.moving_mean, layer.moving_variance)])
 
 
 def test_saved_generator_has_batch_norm_statistics_of_its_own_weights(tmp_path):

@@ -26,7 +26,7 @@ def calibrate_batch_norm(generator, latent_dim, num_classes=0, num_samples=CALIB
         num_samples: samples measured per layer.
         seed: seed of the latent vectors.
     """
-    layers = [layer for layer in generator.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = batch_norm_layers(generator)
     if not layers:
         return
     z = np.random.default_rng(seed).standard_normal((num_samples, latent_dim)).astype(np.float32)
@@ -36,6 +36,11 @@ def calibrate_batch_norm(generator, latent_dim, num_classes=0, num_samples=CALIB
         mean, variance = _channel_moments(probe, inputs, num_samples)
         layer.moving_mean.assign(mean)
         layer.moving_variance.assign(variance)
+
+
+def batch_norm_layers(model):
+    """The model's BatchNormalization layers, first to last."""
+    return [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
 
 
 def _channel_moments(probe, inputs, num_samples):
