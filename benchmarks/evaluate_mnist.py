@@ -39,6 +39,8 @@ def main():
     parser.add_argument("--steps-per-epoch", type=int, default=None, help="GAN batches per epoch (default: a pass).")
     parser.add_argument("--num-samples", type=int, default=None, help="Generated images (default: 7,000).")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")
+    parser.add_argument("--temperature", type=float, default=1.0,
+                        help="Standard deviation of the generated images' z (default 1; see README, Measured).")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of CAS and augmentation (default 0,1,2).")
     parser.add_argument("--k", default="10,100", help="Real images per class for augmentation (default 10,100).")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default=None)
@@ -68,7 +70,7 @@ def main():
             print(f"{run}, evaluated against the last {8000 - TRAIN_IMAGES} digits:\n", flush=True)
         evaluate_seconds = kgan("evaluate", run, "--dataset", train_file, "--test-dataset", test_file,
                                 *samples, "--classifier-epochs", args.classifier_epochs, "--seeds", args.seeds,
-                                "--k", args.k, *backend, "--out", work / "report", "--overwrite")  # fmt: skip
+                                "--k", args.k, "--temperature", args.temperature, *backend, "--out", work / "report", "--overwrite")  # fmt: skip
         print(f"\nkgan evaluate took {evaluate_seconds:.0f} s; report: {work / 'report'}"
               + ("" if args.work_dir else " (deleted: pass --work-dir to keep it)"))  # fmt: skip
 

@@ -21,6 +21,8 @@ METRIC_NAMES = "fid,kid,is,prdc,cas,augment,inception"  # kgan.evaluation.pipeli
               help="Held-out real test images, from the end of each class (default: the last 1/8).")
 @click.option("-n", "--num-samples", type=click.IntRange(min=1), default=None,
               help="Generated images (default: as many as the real training split).")
+@click.option("--temperature", type=float, default=1.0, show_default=True,
+              help="Standard deviation of the generated images' z, as in kgan generate.")
 @click.option("--seeds", default="0,1,2", show_default=True, help="Seeds of the CAS and augmentation classifiers.")
 @click.option("--metrics", default=None,
               help=f"Comma list among {METRIC_NAMES} (default: all but inception; "
@@ -37,8 +39,8 @@ METRIC_NAMES = "fid,kid,is,prdc,cas,augment,inception"  # kgan.evaluation.pipeli
               help="Report folder: report.json and PNG figures (written whole).")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already holds files.")
 @reports_errors
-def evaluate(generator, dataset, test_dataset, test_size, num_samples, seeds, metrics, k_values, classifier_epochs,
-             inception_weights, backend, out, overwrite):  # fmt: skip
+def evaluate(generator, dataset, test_dataset, test_size, num_samples, temperature, seeds, metrics, k_values,
+             classifier_epochs, inception_weights, backend, out, overwrite):  # fmt: skip
     """Evaluate GENERATOR (a .onnx file or a RUN_DIR) against the real images of --dataset.
 
     Scores FID, KID, IS and precision/recall/density/coverage in the feature space of a
@@ -67,6 +69,7 @@ def evaluate(generator, dataset, test_dataset, test_size, num_samples, seeds, me
         k=k,
         classifier=ClassifierSettings(epochs=classifier_epochs),
         inception_weights=inception_weights,
+        temperature=temperature,
     )
     splits = load_real_splits(dataset, source.image_shape, test_dataset, test_size)
     check_settings(settings, source, splits)

@@ -30,6 +30,8 @@ from cli.errors import reports_errors
     help="png: one folder per class; npz: samples.npz with x and y.",
 )
 @click.option("--truncation", type=float, help="Redraw latent entries until every |z| <= this.")
+@click.option("--temperature", type=float, default=1.0, show_default=True,
+              help="Standard deviation of z: above 1 more varied images, below 1 more typical ones.")
 @click.option(
     "--provider",
     type=click.Choice(["auto", "cpu", "cuda"]),
@@ -39,7 +41,8 @@ from cli.errors import reports_errors
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already holds files.")
 @reports_errors
-def generate(model, num_images, out, labels, seed, batch_size, output_format, truncation, provider, overwrite):
+def generate(model, num_images, out, labels, seed, batch_size, output_format, truncation, temperature, provider,
+             overwrite):  # fmt: skip
     """Generate labelled images from MODEL, a .onnx file written by `kgan export onnx`.
 
     Writes OUT/<class>/<index>.png (or OUT/samples.npz) and OUT/manifest.csv.
@@ -70,6 +73,7 @@ def generate(model, num_images, out, labels, seed, batch_size, output_format, tr
             labels=tokens or None,
             seed=seed,
             truncation=truncation,
+            temperature=temperature,
             batch_size=batch_size,
             format=output_format,
             overwrite=overwrite,

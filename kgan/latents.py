@@ -7,7 +7,7 @@ so a RUN_DIR and its exported .onnx make the same images for the same seed.
 import numpy as np
 
 
-def latent_vectors(indices, seed, latent_dim, truncation=None):
+def latent_vectors(indices, seed, latent_dim, truncation=None, temperature=1.0):
     """float32 [len(indices), latent_dim]: the latent vector of each image index for `seed`.
 
     Args:
@@ -15,6 +15,7 @@ def latent_vectors(indices, seed, latent_dim, truncation=None):
         seed: non-negative int.
         latent_dim: size of z.
         truncation: if set, entries are redrawn from the same stream until every |z| <= truncation.
+        temperature: the standard deviation of z: the (truncated) standard-normal draw times this.
     """
     z = np.empty((len(indices), latent_dim), np.float32)
     for row, index in enumerate(indices):
@@ -25,5 +26,5 @@ def latent_vectors(indices, seed, latent_dim, truncation=None):
             while outside.any():
                 sample[outside] = rng.standard_normal(np.count_nonzero(outside))
                 outside = np.abs(sample) > truncation
-        z[row] = sample
+        z[row] = sample * temperature
     return z

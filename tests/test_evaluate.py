@@ -132,6 +132,7 @@ def test_onnx_generator_against_a_separate_test_dataset(full, tmp_path):
     np.savez(tmp_path / "test.npz", x=digits.images[is_test], y=digits.labels[is_test])
     result = kgan("evaluate", tmp_path / "digits.onnx", "--dataset", tmp_path / "train.npz",
                   "--test-dataset", tmp_path / "test.npz", "--metrics", "fid,kid,is,prdc", "-n", 100, *FAST,
+                  "--temperature", 1.2,
                   "--out", tmp_path / "out")  # fmt: skip
     assert result.exit_code == 0, result.output
     report, first = read_report(tmp_path / "out"), read_report(full[1])
@@ -140,7 +141,7 @@ def test_onnx_generator_against_a_separate_test_dataset(full, tmp_path):
     assert (report["data"]["train_images"], report["data"]["test_images"]) == (1572, 225)
     assert report["classifier"]["cached"] is True
     assert report["classifier"]["test_accuracy"] == pytest.approx(first["classifier"]["test_accuracy"])
-    assert report["settings"]["scored_samples"] == 100
+    assert report["settings"]["scored_samples"] == 100 and report["settings"]["temperature"] == 1.2
     assert report["metrics"]["fid"]["generated"] > report["metrics"]["fid"]["real"]
 
 
@@ -166,6 +167,7 @@ def three_class_npz(tmp_path):
         (["{run}", "--dataset", "digits", "--test-size", "5"], "test size must lie between"),
         (["{run}", "--dataset", "digits", "--test-size", "50", "--test-dataset", "digits"], "contradict"),
         (["{run}", "--dataset", "digits", "--metrics", "inception"], "--inception-weights FILE: download"),
+        (["{run}", "--dataset", "digits", "--temperature", "0"], "--temperature must be a positive number"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(arguments, message, run_dir, three_class_npz, tmp_path):

@@ -119,9 +119,12 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
     assert images.shape == (12, 16, 16, 1) and images.dtype == np.uint8
     assert labels.tolist() == [3, 7] * 6
     # kgan evaluate draws the same latents from a RUN_DIR as from its export: the same images.
-    from_run, from_onnx = RunSource(TINY_RUN).generate(20, seed=3), OnnxSource(result.path).generate(20, seed=3)
-    assert from_run[1].tolist() == from_onnx[1].tolist()
-    assert np.abs(from_run[0].astype(int) - from_onnx[0]).max() <= 1  # uint8 rounding of 1e-6 differences
+    for temperature in (1.0, 1.5):
+        from_run = RunSource(TINY_RUN).generate(20, seed=3, temperature=temperature)
+        from_onnx = OnnxSource(result.path).generate(20, seed=3, temperature=temperature)
+        assert from_run[1].tolist() == from_onnx[1].tolist()
+        assert np.abs(from_run[0].astype(int) - from_onnx[0]).max() <= 1  # uint8 rounding of 1e-6 differences
+    assert np.abs(from_onnx[0].astype(int) - OnnxSource(result.path).generate(20, seed=3)[0]).max() > 1
 
 
 def test_unconditional_mixed_precision_run_exports_a_float32_graph(mixed_precision_run, tmp_path):

@@ -29,6 +29,7 @@ class EvaluationSettings:
         k: real images per class of the augmentation study, ints or "all".
         classifier: a ClassifierSettings, for every classifier trained.
         inception_weights: InceptionV3 weights file, for the "inception" metric.
+        temperature: standard deviation of the generated images' z (kgan.latents).
     """
 
     num_samples: int | None = None
@@ -37,6 +38,7 @@ class EvaluationSettings:
     k: tuple = (10, 100, ALL)
     classifier: ClassifierSettings = ClassifierSettings()
     inception_weights: str | None = None
+    temperature: float = 1.0
 
     def describe(self):
         settings = dataclasses.asdict(self)
@@ -104,6 +106,8 @@ def check_settings(settings, source, splits):
         )
     if settings.num_samples is not None and settings.num_samples < MIN_SAMPLES:
         raise UsageError(f"--num-samples must be at least {MIN_SAMPLES}, not {settings.num_samples}")
+    if not settings.temperature > 0:  # also rejects NaN
+        raise UsageError(f"--temperature must be a positive number, not {settings.temperature}")
     if "augment" in settings.metrics:
         check_k(settings.k, splits.train)
     if "inception" in settings.metrics:
@@ -128,7 +132,7 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     metrics, train, test = settings.metrics, splits.train, splits.test
     num_samples = settings.num_samples or len(train)
     say(f"generating {num_samples} images")
-    samples = source.generate(num_samples, seed=settings.seeds[0])
+    samples = source.generate(num_samples, seed=settings.seeds[0], temperature=settings.temperature)
 
     classifier_train, is_reference = splits.classifier_and_reference()
     say(f"reference classifier: training on {len(classifier_train)} real images, or loading it from the cache")

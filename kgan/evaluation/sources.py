@@ -58,14 +58,15 @@ class OnnxSource:
     def describe(self):
         return {"path": str(self.path), "kind": "onnx", **_shape_description(self)}
 
-    def generate(self, n, seed):
+    def generate(self, n, seed, temperature=1.0):
         """(uint8 images [n, H, W, C], int64 labels [n]) with balanced classes.
 
         Args:
             n: number of images.
             seed: non-negative seed; the same seed gives the same images.
+            temperature: standard deviation of z (kgan.latents).
         """
-        return self._generator.generate(n, seed=seed, batch_size=BATCH_SIZE)
+        return self._generator.generate(n, seed=seed, temperature=temperature, batch_size=BATCH_SIZE)
 
 
 class RunSource:
@@ -97,16 +98,17 @@ class RunSource:
     def describe(self):
         return {"path": str(self.path), "kind": "run", **_shape_description(self)}
 
-    def generate(self, n, seed):
+    def generate(self, n, seed, temperature=1.0):
         """(uint8 images [n, H, W, C], int64 labels [n]) with balanced classes, in batches.
 
         Args:
             n: number of images.
             seed: non-negative seed of the latent vectors, drawn as for the ONNX contract
                 (kgan.latents), so the run and its export make the same images.
+            temperature: standard deviation of z (kgan.latents).
         """
         model = self._load()
-        latents = latent_vectors(range(n), seed, self.latent_dim)
+        latents = latent_vectors(range(n), seed, self.latent_dim, temperature=temperature)
         labels = np.arange(n, dtype=np.int64) % self.num_classes if self.num_classes else np.full(n, -1, np.int64)
         images = np.empty((n, *self.image_shape), np.uint8)
         for start in range(0, n, BATCH_SIZE):

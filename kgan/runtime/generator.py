@@ -61,7 +61,7 @@ class OnnxGenerator:
         """The execution provider onnxruntime runs the graph on, e.g. "CPUExecutionProvider"."""
         return self._session.get_providers()[0]
 
-    def latents(self, indices, seed, truncation=None):
+    def latents(self, indices, seed, truncation=None, temperature=1.0):
         """The latent vectors of images `indices` for `seed`, as float32 [len(indices), latent_dim].
 
         Image i always gets the same z for a given seed, whatever else is generated with it.
@@ -70,10 +70,13 @@ class OnnxGenerator:
             indices: image indices (non-negative ints).
             seed: non-negative int.
             truncation: if set, redraw entries until every |z| <= truncation.
+            temperature: standard deviation of z (the draw, truncated or not, times this);
+                above 1 gives more varied images, below 1 more typical ones.
         """
         _check_seed(seed)
-        _check_truncation(truncation)
-        return latent_vectors(indices, seed, self.latent_dim, truncation)
+        _check_positive(truncation, "truncation")
+        _check_positive(temperature, "temperature")
+        return latent_vectors(indices, seed, self.latent_dim, truncation, temperature)
 
     def resolve_labels(self, n, labels=None):
         """The class of each of `n` images, as int64 [n] (-1 everywhere when unconditional).
@@ -98,7 +101,7 @@ class OnnxGenerator:
             raise UsageError("labels is empty: give at least one class, or None for balanced")
         return np.resize(np.array(classes, np.int64), n)
 
-    def iter_batches(self, n, labels=None, seed=0, truncation=None, batch_size=256):
+    def iter_batches(self, n, labels=None, seed=0, truncation=None, temperature=1.0, batch_size=256):
         """Generates `n` images lazily, `batch_size` at a time.
 
         Arguments are checked now, before the first batch is asked for.
@@ -108,6 +111,7 @@ class OnnxGenerator:
             labels: see `resolve_labels`.
             seed: non-negative int; the same seed gives the same images.
             truncation: optional bound on |z| (see `latents`).
+            temperature: standard deviation of z (see `latents`).
             batch_size: images per onnxruntime call.
 
         Returns:
@@ -115,11 +119,12 @@ class OnnxGenerator:
         """
         all_labels = self.resolve_labels(n, labels)
         _check_seed(seed)
-        _check_truncation(truncation)
+        _check_positive(truncation, "truncation")
+        _check_positive(temperature, "temperature")
         _check_integer(batch_size, "batch size", minimum=1)
-        return self._batches(all_labels, seed, truncation, batch_size)
+        return self._batches(all_labels, seed, truncation, temperature, batch_size)
 
-    def generate(self, n, labels=None, seed=0, truncation=None, batch_size=256):
+    def generate(self, n, labels=None, seed=0, truncation=None, temperature=1.0, batch_size=256):
         """Generates `n` images in memory; for many images prefer `iter_batches`.
 
         Args: as for `iter_batches`.
@@ -127,16 +132,16 @@ class OnnxGenerator:
         Returns:
             (images uint8 [n, H, W, C], labels int64 [n]).
         """
-        batches = list(self.iter_batches(n, labels, seed, truncation, batch_size))
+        batches = list(self.iter_batches(n, labels, seed, truncation, temperature, batch_size))
         return (
             np.concatenate([images for images, _ in batches]),
             np.concatenate([labels for _, labels in batches]),
         )
 
-    def _batches(self, all_labels, seed, truncation, batch_size):
+    def _batches(self, all_labels, seed, truncation, temperature, batch_size):
         for start in range(0, len(all_labels), batch_size):
             labels = all_labels[start : start + batch_size]
-            feeds = {"z": self.latents(range(start, start + len(labels)), seed, truncation)}
+            feeds = {"z": self.latents(range(start, start + len(labels)), seed, truncation, temperature)}
             if self.conditional:
                 feeds["label"] = labels
             (images,) = self._session.run(["image"], feeds)
@@ -223,7 +228,7 @@ def _check_seed(seed):
     _check_integer(seed, "seed", minimum=0)
 
 
-def _check_truncation(truncation):
+def _check_positive(value, name):
     # `not > 0` also rejects NaN, which would silently disable truncation.
-    if truncation is not None and not (isinstance(truncation, numbers.Real) and truncation > 0):
-        raise UsageError(f"truncation must be a positive number, not {truncation!r}")
+    if value is not None and not (isinstance(value, numbers.Real) and value > 0):
+        raise UsageError(f"{name} must be a positive number, not {value!r}")

@@ -26,6 +26,7 @@ def write_samples(
     labels=None,
     seed=0,
     truncation=None,
+    temperature=1.0,
     batch_size=256,
     format="png",
     overwrite=False,
@@ -41,14 +42,14 @@ def write_samples(
     Args:
         generator: an OnnxGenerator.
         out: the output folder.
-        n, labels, seed, truncation, batch_size: as for `OnnxGenerator.iter_batches`.
+        n, labels, seed, truncation, temperature, batch_size: as for `OnnxGenerator.iter_batches`.
         format: "png" or "npz".
         overwrite: replace `out` when it already holds files.
         progress: optional callable, given the image count of each finished batch.
     """
     if format not in FORMATS:
         raise UsageError(f"format must be png or npz, not {format!r}")
-    batches = generator.iter_batches(n, labels, seed, truncation, batch_size)
+    batches = generator.iter_batches(n, labels, seed, truncation, temperature, batch_size)
     out = Path(out).absolute()
     _check_destination(out, overwrite)
     open_sink = _png_sink if format == "png" else _npz_sink

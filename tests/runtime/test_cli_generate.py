@@ -109,7 +109,8 @@ def test_uint8_model_with_unnamed_classes(kgan, uint8_model, tmp_path):
 def test_npz_contents(kgan, conditional_model, tmp_path):
     out = tmp_path / "out"
 
-    result = kgan("generate", conditional_model, "-n", 10, "--out", out, "--format", "npz", "--batch-size", 4)
+    result = kgan("generate", conditional_model, "-n", 10, "--out", out, "--format", "npz", "--batch-size", 4,
+                  "--temperature", 1.3)  # fmt: skip
 
     assert result.exit_code == 0, result.output
     assert sorted(path.name for path in out.iterdir()) == ["manifest.csv", "samples.npz"]
@@ -117,7 +118,7 @@ def test_npz_contents(kgan, conditional_model, tmp_path):
         x, y = samples["x"], samples["y"]
     assert x.dtype == np.uint8 and x.shape == (10, 8, 8, 1)
     assert y.dtype == np.int64 and y.tolist() == [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]
-    np.testing.assert_array_equal(x, OnnxGenerator(conditional_model).generate(10)[0])
+    np.testing.assert_array_equal(x, OnnxGenerator(conditional_model).generate(10, temperature=1.3)[0])
     rows = read_manifest(out)
     assert len(rows) == 10
     assert rows[4] == {"file": "samples.npz", "label": "1", "class_name": "dog", "seed": "0", "index": "4"}
@@ -209,6 +210,7 @@ def test_progress_goes_to_stderr(kgan, conditional_model, tmp_path):
         (["-n", "-5"], "number of images must be a positive integer, not -5"),
         (["--truncation", "0"], "truncation must be a positive number, not 0.0"),
         (["--truncation", "-1"], "truncation must be a positive number"),
+        (["--temperature", "-0.5"], "temperature must be a positive number, not -0.5"),
         (["--batch-size", "0"], "batch size must be a positive integer, not 0"),
         (["--seed", "-1"], "seed must be a non-negative integer, not -1"),
         (["--label", "3"], "label 3 is out of range: conditional.onnx has classes 0 to 2"),

@@ -55,6 +55,18 @@ def test_truncation_bounds_z_and_keeps_entries_already_inside(conditional_model)
     assert not np.array_equal(truncated, plain)
 
 
+def test_temperature_scales_z_after_truncation(conditional_model):
+    generator = OnnxGenerator(conditional_model)
+
+    plain = generator.latents(range(50), seed=0)
+    truncated = generator.latents(range(50), seed=0, truncation=0.5)
+
+    np.testing.assert_allclose(generator.latents(range(50), seed=0, temperature=1.5), 1.5 * plain, rtol=1e-6)
+    np.testing.assert_allclose(generator.latents(range(50), seed=0, truncation=0.5, temperature=2), 2 * truncated)
+    images, _ = generator.generate(6, seed=0)
+    assert not np.array_equal(generator.generate(6, seed=0, temperature=1.5)[0], images)
+
+
 @pytest.mark.parametrize("batch_size", [1, 3, 256])
 def test_same_seed_gives_same_images_whatever_the_batch_size(conditional_model, batch_size):
     generator = OnnxGenerator(conditional_model)
@@ -174,6 +186,8 @@ def test_labels_for_an_unconditional_model(rgb_model):
         (dict(n=2, truncation=0), "truncation must be a positive number, not 0"),
         (dict(n=2, truncation=-1.0), "truncation must be a positive number"),
         (dict(n=2, truncation=float("nan")), "truncation must be a positive number"),
+        (dict(n=2, temperature=0), "temperature must be a positive number, not 0"),
+        (dict(n=2, temperature=float("nan")), "temperature must be a positive number"),
         (dict(n=2, batch_size=0), "batch size must be a positive integer, not 0"),
         (dict(n=2, seed=-1), "seed must be a non-negative integer, not -1"),
     ],
