@@ -70,8 +70,9 @@ def main():
         else:
             print(f"{run}, evaluated against the last {8000 - TRAIN_IMAGES} digits:\n", flush=True)
         evaluate_seconds = kgan("evaluate", run, "--dataset", train_file, "--test-dataset", test_file,
-                                *samples, "--classifier-epochs", args.classifier_epochs, "--seeds", args.seeds,
-                                "--k", args.k, "--temperature", args.temperature, *backend, "--out", work / "report", "--overwrite")  # fmt: skip
+                                *samples, "--temperature", args.temperature, "--classifier-epochs",
+                                args.classifier_epochs, "--seeds", args.seeds, "--k", args.k, *backend,
+                                "--out", work / "report", "--overwrite")  # fmt: skip
         print(f"\nkgan evaluate took {evaluate_seconds:.0f} s; report: {work / 'report'}"
               + ("" if args.work_dir else " (deleted: pass --work-dir to keep it)"))  # fmt: skip
 

@@ -229,6 +229,6 @@ def _check_seed(seed):
 
 
 def _check_positive(value, name):
-    # `not > 0` also rejects NaN, which would silently disable truncation.
+    # `not > 0` also rejects NaN, which would otherwise pass through to z unnoticed.
     if value is not None and not (isinstance(value, numbers.Real) and value > 0):
         raise UsageError(f"{name} must be a positive number, not {value!r}")
