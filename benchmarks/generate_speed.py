@@ -66,10 +66,11 @@ def main():
 
     import keras
 
+    from kgan.formats import run_folder
     from kgan.runtime import OnnxGenerator
 
     generator = OnnxGenerator(options.model, provider="cpu")
-    model = keras.saving.load_model(options.run_dir / "generator.keras")
+    model = keras.saving.load_model(options.run_dir / run_folder.GENERATOR_FILE)
     model.compile(jit_compile=True)
     batch_sizes = [int(b) for b in options.batch_sizes.split(",")]
     rates = {(engine, b): [] for engine in ("onnxruntime", "keras") for b in batch_sizes}

@@ -17,7 +17,8 @@ import sys
 
 WORKER = r"""
 import json, sys, time, numpy as np, keras
-from kgan.models import DCGAN, build_discriminator, build_generator
+from kgan.gan import DCGAN
+from kgan.networks import build_discriminator, build_generator
 args = json.loads(sys.argv[1])
 size, width, batch, steps, epochs, jit = (args[k] for k in ("image_size", "width", "batch_size", "steps", "epochs", "jit"))
 rng = np.random.default_rng(0)

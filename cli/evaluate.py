@@ -8,8 +8,7 @@ import click
 
 from cli.backend import BACKENDS, select_backend
 from cli.errors import reports_errors
-
-METRIC_NAMES = "fid,kid,is,prdc,cas,augment,inception"  # kgan.evaluation.pipeline.METRICS, without keras
+from kgan.evaluation.options import METRICS
 
 
 @click.command()
@@ -25,7 +24,7 @@ METRIC_NAMES = "fid,kid,is,prdc,cas,augment,inception"  # kgan.evaluation.pipeli
               help="Standard deviation of the generated images' z, as in kgan generate.")
 @click.option("--seeds", default="0,1,2", show_default=True, help="Seeds of the CAS and augmentation classifiers.")
 @click.option("--metrics", default=None,
-              help=f"Comma list among {METRIC_NAMES} (default: all but inception; "
+              help=f"Comma list among {','.join(METRICS)} (default: all but inception; "
                    "cas and augment only for conditional generators).")
 @click.option("--k", "k_values", default="10,100,all", show_default=True,
               help="Real images per class of the augmentation study (integers or all).")
@@ -56,8 +55,8 @@ def evaluate(generator, dataset, test_dataset, test_size, num_samples, temperatu
     from kgan.evaluation import ClassifierSettings, EvaluationSettings, load_real_splits, open_generator
     from kgan.evaluation import evaluate as run_evaluation
     from kgan.evaluation import report as report_folder
-    from kgan.evaluation.augmentation import parse_k
-    from kgan.evaluation.pipeline import check_settings, parse_metrics, parse_seeds
+    from kgan.evaluation.options import parse_k, parse_metrics, parse_seeds
+    from kgan.evaluation.pipeline import check_settings
 
     report_folder.check_out_dir(out, overwrite)
     seed_values, k = parse_seeds(seeds), parse_k(k_values)

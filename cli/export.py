@@ -7,8 +7,7 @@ import click
 from cli.backend import BACKENDS, select_backend
 from cli.errors import reports_errors
 from kgan.errors import UsageError
-
-DEFAULT_OPSET = 17  # kgan.export.DEFAULT_OPSET, without importing keras
+from kgan.formats.onnx_contract import DEFAULT_OPSET
 
 
 @click.group()

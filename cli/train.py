@@ -6,12 +6,9 @@ import click
 
 from cli.backend import select_backend
 from cli.errors import reports_errors
-from kgan.config import SUPPORTED_IMAGE_SIZES, UPSAMPLING_MODES, TrainConfig
+from kgan.config import CHANGEABLE_ON_RESUME, SUPPORTED_IMAGE_SIZES, UPSAMPLING_MODES, TrainConfig, fixed_on_resume
 from kgan.errors import UsageError
 
-FIXED_ON_RESUME = ("dataset", "image_size", "channels", "conditional", "batch_size", "latent_dim", "width",
-                   "d_width", "upsampling", "lr", "beta_1", "ema", "ema_decay", "label_smoothing", "diffaugment",
-                   "seed", "steps_per_epoch", "mixed_precision")  # fmt: skip
 DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
 
 
@@ -63,14 +60,17 @@ def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
     if resume:
         if overwrite:
             raise UsageError("--resume and --overwrite contradict each other: choose one")
-        changed = [name for name in FIXED_ON_RESUME if _given(ctx, name, options)]
-        if changed:
-            flags = ", ".join("--" + name.replace("_", "-") for name in changed)
-            raise UsageError(f"{flags} cannot change on --resume (the run keeps its config.json); only --epochs can")
-        epochs = options["epochs"] if _given(ctx, "epochs", options) else None
+        changes = {name: value for name, value in options.items() if _given(ctx, name)}
+        fixed = fixed_on_resume(changes)
+        if fixed:
+            allowed = ", ".join(_flag(ctx, name) for name in CHANGEABLE_ON_RESUME)
+            raise UsageError(
+                f"{', '.join(_flag(ctx, name) for name in fixed)} cannot change on --resume "
+                f"(the run keeps its config.json); only {allowed} and --backend can"
+            )
         from kgan.training.run import resume_run
 
-        result = _run(lambda: resume_run(run_dir, epochs, verbose), run_dir)
+        result = _run(lambda: resume_run(run_dir, verbose, **changes), run_dir)
     else:
         config = TrainConfig(**options)
         from kgan.training.run import start_run
@@ -79,9 +79,15 @@ def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
     _summarise(result)
 
 
-def _given(ctx, name, options):
+def _given(ctx, name):
     source = ctx.get_parameter_source(name)
     return source is not None and source != click.core.ParameterSource.DEFAULT
+
+
+def _flag(ctx, name):
+    """The command-line spelling of option `name`, e.g. --beta1 for beta_1, --jit/--no-jit for jit."""
+    parameter = next(parameter for parameter in ctx.command.params if parameter.name == name)
+    return "/".join(parameter.opts + parameter.secondary_opts)
 
 
 def _run(job, run_dir):

@@ -8,6 +8,9 @@ MIN_IMAGE_SIZE = 16
 MAX_IMAGE_SIZE = 256
 BASE_RESOLUTIONS = (4, 7)
 UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
+# What `--resume` may change: how long and how the step is compiled. Everything else
+# defines the run (its data, networks, optimisation and noise) and stays as config.json has it.
+CHANGEABLE_ON_RESUME = ("epochs", "jit")
 
 
 def base_resolution(image_size):
@@ -56,7 +59,7 @@ class TrainConfig:
         steps_per_epoch: batches per epoch; None for one pass over the data.
         batch_size: images per batch (both networks see this many real and fake).
         latent_dim: size of z.
-        width: the generator's feature maps at full resolution (see kgan.models.build_generator).
+        width: the generator's feature maps at full resolution (see kgan.networks.build_generator).
         d_width: the discriminator's feature maps after its first convolution; None for `width`.
         upsampling: "pixel_shuffle", "resize" or "transposed".
         lr: Adam learning rate of both networks.
@@ -118,10 +121,32 @@ class TrainConfig:
     def to_dict(self):
         return dataclasses.asdict(self)
 
+    def resumed_with(self, **changes):
+        """This config with options of CHANGEABLE_ON_RESUME changed, for a resumed run.
+
+        Args:
+            **changes: new values by field name, e.g. epochs=40.
+
+        Raises:
+            UsageError: when a change touches an option that defines the run.
+        """
+        fixed = fixed_on_resume(changes)
+        if fixed:
+            allowed = " and ".join(CHANGEABLE_ON_RESUME)
+            raise UsageError(
+                f"{', '.join(fixed)} cannot change on resume (the run keeps its config.json); only {allowed} can"
+            )
+        return dataclasses.replace(self, **changes)
+
     @classmethod
     def from_dict(cls, values):
         known = {field.name for field in dataclasses.fields(cls)}
         return cls(**{key: value for key, value in values.items() if key in known})
+
+
+def fixed_on_resume(names):
+    """The option names among `names` that a resumed run cannot change, in their order."""
+    return [name for name in names if name not in CHANGEABLE_ON_RESUME]
 
 
 def _at_least(config, name, minimum):

@@ -2,9 +2,13 @@
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
+
+# atomic_path's temporary names: "." + final name + "." + mkstemp's 8 random characters + ".tmp" + suffix
+_TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp(\.\w+)?")
 
 
 @contextlib.contextmanager
@@ -26,6 +30,20 @@ def atomic_path(path, suffix=""):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def remove_stale_temporaries(folder):
+    """Removes what atomic_path left in `folder` (not below it) when a process was killed mid-write.
+
+    Only names of atomic_path's own pattern are touched. Call it only where no other
+    process may be writing at the same time.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and _TEMPORARY_NAME.fullmatch(path.name):
+            path.unlink()
 
 
 def write_bytes(path, data):

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[1]
+TINY_RUN = ROOT / "tests" / "fixtures" / "tiny_run"  # trained on TensorFlow by tests/fixtures/make_fixtures.py
 MNIST_8K = Path(os.environ.get("KGAN_MNIST8K", ROOT.parent / "shared" / "datasets" / "mnist-8k"))
 
 # Small enough for seconds per run on 2 CPU cores, on either backend.

@@ -1,4 +1,4 @@
-"""`kgan evaluate`: how good are a generator's images, and do they help a classifier? (imports keras)
+"""`kgan evaluate`: how good are a generator's images, and do they help a classifier?
 
     from kgan.evaluation import EvaluationSettings, evaluate, load_real_splits, open_generator
 
@@ -9,23 +9,27 @@
 
 Scores are computed in the feature space of a small reference CNN trained on the real
 training split (kgan.evaluation.classifier), next to the same scores of held-out real
-images; the metric math itself is kgan.metrics.
+images; the metric math itself is kgan.metrics. The names below load on first use, so
+`kgan.evaluation.options` can be read without keras.
 """
 
-from kgan.evaluation.classifier import ClassifierSettings
-from kgan.evaluation.pipeline import Evaluation, EvaluationSettings, evaluate
-from kgan.evaluation.real_data import load_real_splits
-from kgan.evaluation.report import format_table, summary_rows, write_report
-from kgan.evaluation.sources import open_generator
+import importlib
 
-__all__ = [
-    "ClassifierSettings",
-    "Evaluation",
-    "EvaluationSettings",
-    "evaluate",
-    "format_table",
-    "load_real_splits",
-    "open_generator",
-    "summary_rows",
-    "write_report",
-]
+_EXPORTS = {
+    "ClassifierSettings": "kgan.evaluation.classifier",
+    "Evaluation": "kgan.evaluation.pipeline",
+    "EvaluationSettings": "kgan.evaluation.pipeline",
+    "evaluate": "kgan.evaluation.pipeline",
+    "format_table": "kgan.evaluation.report",
+    "load_real_splits": "kgan.evaluation.real_data",
+    "open_generator": "kgan.evaluation.sources",
+    "summary_rows": "kgan.evaluation.report",
+    "write_report": "kgan.evaluation.report",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_EXPORTS[name]), name)

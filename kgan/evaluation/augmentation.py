@@ -2,46 +2,9 @@
 
 import numpy as np
 
-from kgan.errors import UsageError
 from kgan.evaluation.classifier import train_classifier
+from kgan.evaluation.options import ALL
 from kgan.evaluation.scores import over_runs
-
-ALL = "all"
-
-
-def parse_k(text):
-    """Parses --k, e.g. "10,100,all", into a tuple of positive ints and "all".
-
-    Args:
-        text: comma-separated positive integers or "all".
-    """
-    values = []
-    for token in (token.strip() for token in text.split(",")):
-        if token == ALL:
-            values.append(ALL)
-        elif token.isdigit() and int(token) > 0:
-            values.append(int(token))
-        else:
-            raise UsageError(f"--k takes positive integers or 'all', comma-separated (e.g. 10,100,all), not {token!r}")
-    if len(set(values)) != len(values):
-        raise UsageError(f"--k lists a value twice: {text}")
-    return tuple(values)
-
-
-def check_k(values, train):
-    """Raises UsageError when a k exceeds the smallest class of the training split.
-
-    Args:
-        values: parsed --k values.
-        train: the real training split, an ImageDataset.
-    """
-    smallest = int(np.bincount(train.labels, minlength=train.num_classes).min())
-    too_big = [k for k in values if k != ALL and k > smallest]
-    if too_big:
-        raise UsageError(
-            f"--k {too_big[0]} is more than the smallest class of the training split ({smallest} images): "
-            "use a smaller k or 'all'"
-        )
 
 
 def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, progress=None, all_real=None):

@@ -21,7 +21,7 @@ import numpy as np
 from kgan import fileio, imaging
 from kgan.data import ImageDataset
 from kgan.data.batches import BatchFeeder
-from kgan.training.run import resolve_jit
+from kgan.devices import resolve_jit
 
 ARCHITECTURE = "kgan-classifier-2"  # change it when the network or training changes, to retire old caches
 FEATURE_LAYER = "features"

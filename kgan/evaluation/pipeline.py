@@ -5,15 +5,13 @@ import dataclasses
 import kgan
 from kgan.errors import UsageError
 from kgan.evaluation import memorisation
-from kgan.evaluation.augmentation import ALL, augmentation_gain, check_k
+from kgan.evaluation.augmentation import augmentation_gain
 from kgan.evaluation.cas import classification_accuracy_score
 from kgan.evaluation.classifier import ClassifierSettings, accuracy_of, reference_classifier
 from kgan.evaluation.inception import InceptionNetwork, check_weights_file
-from kgan.evaluation.scores import FEATURE_METRICS, score_with_floor
+from kgan.evaluation.options import ALL, DEFAULT_METRICS, FEATURE_METRICS, check_k
+from kgan.evaluation.scores import score_with_floor
 
-METRICS = (*FEATURE_METRICS, "cas", "augment", "inception")
-DEFAULT_METRICS = (*FEATURE_METRICS, "cas", "augment")
-NEEDS_LABELS = ("cas", "augment")
 MIN_SAMPLES = 10
 
 
@@ -60,35 +58,6 @@ class Evaluation:
     report: dict
     samples: tuple
     memorised: tuple
-
-
-def parse_metrics(text, conditional):
-    """Parses --metrics; None gives the defaults that apply to the generator.
-
-    Args:
-        text: comma-separated names among METRICS, or None.
-        conditional: whether the generator takes labels (CAS and augmentation need it).
-
-    Returns:
-        A tuple of metric names.
-    """
-    if text is None:
-        return tuple(name for name in DEFAULT_METRICS if conditional or name not in NEEDS_LABELS)
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in METRICS]
-    if unknown or not names:
-        raise UsageError(f"unknown metric {unknown[0] if unknown else text!r}: choose from {','.join(METRICS)}")
-    if not conditional and set(names) & set(NEEDS_LABELS):
-        raise UsageError("cas and augment need a conditional generator (its labels); this one is unconditional")
-    return tuple(dict.fromkeys(names))
-
-
-def parse_seeds(text):
-    """Parses --seeds, e.g. "0,1,2", into a tuple of distinct non-negative ints."""
-    tokens = [token.strip() for token in text.split(",")]
-    if not all(token.isdigit() for token in tokens) or len(set(tokens)) != len(tokens):
-        raise UsageError(f"--seeds takes distinct non-negative integers, comma-separated (e.g. 0,1,2), not {text!r}")
-    return tuple(int(token) for token in tokens)
 
 
 def check_settings(settings, source, splits):

@@ -11,7 +11,6 @@ import numpy as np
 
 from kgan.metrics import fid_from_features, inception_score, kernel_inception_distance, prdc
 
-FEATURE_METRICS = ("fid", "kid", "is", "prdc")
 PRDC_NAMES = ("precision", "recall", "density", "coverage")
 IS_SPLITS = 10
 KID_SUBSETS = 100
@@ -26,7 +25,7 @@ def score_with_floor(reference, generated, held_out, metrics, seed=0):
         reference: features [N, D] of real images the feature network never trained on.
         generated: (features [M, D], probabilities [M, C]) of generated images.
         held_out: (features [T, D], probabilities [T, C]) of the real test split.
-        metrics: names among FEATURE_METRICS.
+        metrics: names among kgan.evaluation.options.FEATURE_METRICS.
         seed: seed of the test images kept when there are more than generated ones,
             and of KID's subsets.
 
@@ -49,7 +48,7 @@ def score(reference, features, probabilities, metrics, seed=0):
         reference: features [N, D] of real images.
         features: features [M, D] of the images scored.
         probabilities: class probabilities [M, C] of the images scored (for IS).
-        metrics: names among FEATURE_METRICS.
+        metrics: names among kgan.evaluation.options.FEATURE_METRICS.
         seed: seed of KID's subsets.
 
     Returns:

@@ -10,9 +10,9 @@ import numpy as np
 
 from kgan import imaging
 from kgan.errors import UsageError
+from kgan.formats import run_folder
 from kgan.latents import latent_vectors
 
-GENERATOR_FILE = "generator.keras"
 BATCH_SIZE = 256
 
 
@@ -79,12 +79,9 @@ class RunSource:
     """
 
     def __init__(self, run_dir):
-        from kgan.training.run import read_run_description
-
         self.path = Path(run_dir)
-        description = read_run_description(self.path)
-        if not (self.path / GENERATOR_FILE).is_file():
-            raise UsageError(f"{self.path} has no {GENERATOR_FILE} yet: train at least one epoch first")
+        description = run_folder.read_description(self.path)
+        self._generator_path = run_folder.generator_path(self.path)
         try:
             data, generator = description["data"], description["generator"]
             self.image_shape = tuple(int(size) for size in data["image_shape"])
@@ -92,7 +89,9 @@ class RunSource:
             self.class_names = list(data.get("class_names") or [])
             self.latent_dim = int(generator["latent_dim"])
         except (KeyError, TypeError, ValueError) as error:
-            raise UsageError(f"{self.path}/config.json lacks the generator's description ({error!r})") from error
+            raise UsageError(
+                f"{self.path}/{run_folder.CONFIG_FILE} lacks the generator's description ({error!r})"
+            ) from error
         self._model = None
 
     def describe(self):
@@ -121,7 +120,7 @@ class RunSource:
         if self._model is None:
             import keras
 
-            self._model = keras.saving.load_model(self.path / GENERATOR_FILE, compile=False)
+            self._model = keras.saving.load_model(self._generator_path, compile=False)
         return self._model
 
 

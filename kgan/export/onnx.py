@@ -1,7 +1,6 @@
 """A run's generator as an ONNX file that follows docs/onnx-contract.md, checked against keras."""
 
 import dataclasses
-import json
 import logging
 import tempfile
 import time
@@ -13,19 +12,15 @@ import numpy as np
 import onnx
 import onnxruntime
 
-import kgan
 from kgan import fileio, imaging
 from kgan.errors import KganError, UsageError, first_line
 from kgan.export import graph
-from kgan.models import build_generator
-from kgan.models.blocks import dtype_policy
-from kgan.training.run import read_run_description
+from kgan.formats import onnx_contract, run_folder
+from kgan.formats.onnx_contract import DEFAULT_OPSET, IMAGE_OUTPUT, LABEL_INPUT, LATENT_INPUT
+from kgan.networks import build_generator
+from kgan.networks.blocks import dtype_policy
 
-GENERATOR_FILE = "generator.keras"
 EXPORT_FOLDER = Path("exported")
-DEFAULT_OPSET = 17  # converted and run fine by tf2onnx, jax2onnx and onnxruntime >= 1.18
-INPUT_NAMES = ("z", "label")
-OUTPUT_NAME = "image"
 FLOAT_TOLERANCE = 1e-4
 UINT8_TOLERANCE = 1  # one level: values that land on .5 may round either way
 CHECK_BATCH_SIZES = (1, 5)
@@ -75,7 +70,7 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False):
     run_dir = Path(run_dir)
     output = default_output(run_dir) if output is None else Path(output)
     opset = DEFAULT_OPSET if opset is None else opset
-    description = read_run_description(run_dir)
+    description = run_folder.read_description(run_dir)
     # On CPU, so that the reference is plain float32 (GPUs may use TF32 matmuls).
     with keras.device("cpu"):
         generator = load_float32_generator(run_dir, description)
@@ -85,11 +80,11 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False):
         metadata = contract_metadata(description, generator.output.shape[1:], uint8)
     except (KeyError, TypeError) as error:
         raise UsageError(f"{run_dir}/config.json lacks what the ONNX metadata needs ({error!r})") from error
-    input_names = INPUT_NAMES[: len(generator.inputs)]
+    conditional = len(generator.inputs) > 1
     float_model = _convert(generator, opset)
-    graph.adopt_interface(float_model.graph, input_names, OUTPUT_NAME)
-    if "label" in input_names:
-        graph.retype_input(float_model.graph, "label", onnx.TensorProto.INT64)
+    graph.adopt_interface(float_model.graph, onnx_contract.input_names(conditional), IMAGE_OUTPUT)
+    if conditional:
+        graph.retype_input(float_model.graph, LABEL_INPUT, onnx.TensorProto.INT64)
     model = _with_uint8_output(float_model) if uint8 else float_model
     onnx.helper.set_model_props(model, metadata)
     try:
@@ -109,11 +104,9 @@ def load_float32_generator(run_dir, description):
 
     Args:
         run_dir: the run folder.
-        description: its config.json (see kgan.training.run.read_run_description).
+        description: its config.json (see kgan.formats.run_folder.read_description).
     """
-    path = Path(run_dir) / GENERATOR_FILE
-    if not path.is_file():
-        raise UsageError(f"{run_dir} has no {GENERATOR_FILE} yet: train at least one epoch first")
+    path = run_folder.generator_path(run_dir)
     try:
         with dtype_policy("float32"):
             generator = build_generator(**description["generator"])
@@ -132,7 +125,7 @@ def load_float32_generator(run_dir, description):
 
 
 def contract_metadata(description, image_shape, uint8):
-    """The contract's metadata_props, as strings.
+    """The contract's metadata_props of a run's generator, as strings.
 
     Args:
         description: the run's config.json.
@@ -140,17 +133,14 @@ def contract_metadata(description, image_shape, uint8):
         uint8: whether the graph outputs uint8 in [0, 255].
     """
     arguments = description["generator"]
-    return {
-        "kgan.version": kgan.__version__,
-        "kgan.latent_dim": str(arguments["latent_dim"]),
-        "kgan.num_classes": str(arguments["num_classes"]),
-        "kgan.class_names": json.dumps(description["data"].get("class_names") or []),
-        "kgan.image_shape": json.dumps(list(image_shape)),
-        "kgan.channel_order": "L" if image_shape[-1] == 1 else "RGB",
-        "kgan.value_range": json.dumps([0, 255] if uint8 else [-1, 1]),
-        "kgan.dataset": str(description["train"]["dataset"]),
-        "kgan.training_config": json.dumps(description),
-    }
+    metadata = onnx_contract.GeneratorMetadata(
+        latent_dim=arguments["latent_dim"],
+        num_classes=arguments["num_classes"],
+        class_names=tuple(description["data"].get("class_names") or ()),
+        image_shape=tuple(image_shape),
+        value_range=onnx_contract.UINT8_RANGE if uint8 else onnx_contract.FLOAT_RANGE,
+    )
+    return onnx_contract.metadata_props(metadata, description["train"]["dataset"], description)
 
 
 def _convert(generator, opset):
@@ -188,15 +178,16 @@ def _random_feeds(arguments):
     rng = np.random.default_rng(0)
     feeds = []
     for batch_size in CHECK_BATCH_SIZES:
-        batch = {"z": rng.standard_normal((batch_size, arguments["latent_dim"])).astype(np.float32)}
+        batch = {LATENT_INPUT: rng.standard_normal((batch_size, arguments["latent_dim"])).astype(np.float32)}
         if arguments["num_classes"]:
-            batch["label"] = rng.integers(0, arguments["num_classes"], batch_size, dtype=np.int64)
+            batch[LABEL_INPUT] = rng.integers(0, arguments["num_classes"], batch_size, dtype=np.int64)
         feeds.append(batch)
     return feeds
 
 
 def _keras_images(generator, feed):
-    inputs = [feed["z"], feed["label"].astype(np.int32)] if "label" in feed else feed["z"]
+    z = feed[LATENT_INPUT]
+    inputs = [z, feed[LABEL_INPUT].astype(np.int32)] if LABEL_INPUT in feed else z
     return np.asarray(generator.predict_on_batch(inputs))
 
 
@@ -206,7 +197,7 @@ def _check_parity(model, feeds, expected, tolerance):
     options.log_severity_level = ORT_ERROR_SEVERITY
     try:
         session = onnxruntime.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-        images = [session.run([OUTPUT_NAME], feed)[0] for feed in feeds]
+        images = [session.run([IMAGE_OUTPUT], feed)[0] for feed in feeds]
     except Exception as error:  # onnxruntime raises unrelated pybind classes, none shared
         reason = first_line(error)
         raise KganError(f"onnxruntime cannot run the converted graph ({reason}); nothing was written") from error

@@ -1,6 +1,5 @@
 """A kgan ONNX generator run with onnxruntime: latents, labels and images, no training stack."""
 
-import json
 import numbers
 from pathlib import Path
 
@@ -9,6 +8,7 @@ import onnxruntime
 
 from kgan import imaging
 from kgan.errors import KganError, UsageError, first_line
+from kgan.formats import onnx_contract
 from kgan.latents import latent_vectors
 
 PROVIDERS = {
@@ -141,10 +141,11 @@ class OnnxGenerator:
     def _batches(self, all_labels, seed, truncation, temperature, batch_size):
         for start in range(0, len(all_labels), batch_size):
             labels = all_labels[start : start + batch_size]
-            feeds = {"z": self.latents(range(start, start + len(labels)), seed, truncation, temperature)}
+            z = self.latents(range(start, start + len(labels)), seed, truncation, temperature)
+            feeds = {onnx_contract.LATENT_INPUT: z}
             if self.conditional:
-                feeds["label"] = labels
-            (images,) = self._session.run(["image"], feeds)
+                feeds[onnx_contract.LABEL_INPUT] = labels
+            (images,) = self._session.run([onnx_contract.IMAGE_OUTPUT], feeds)
             if images.shape[1:] != self.image_shape:
                 raise KganError(
                     f"{self.path} made images of shape {list(images.shape[1:])} but its metadata "
@@ -167,41 +168,30 @@ class OnnxGenerator:
         return int(label)
 
     def _read_metadata(self):
-        if not any(key.startswith("kgan.") for key in self.metadata):
-            raise UsageError(f"{self.path} was not exported by kgan export onnx (no kgan.* metadata_props)")
-        try:
-            self.latent_dim = int(self.metadata["kgan.latent_dim"])
-            self.num_classes = int(self.metadata["kgan.num_classes"])
-            self.image_shape = tuple(int(size) for size in json.loads(self.metadata["kgan.image_shape"]))
-            self.class_names = tuple(json.loads(self.metadata.get("kgan.class_names", "[]")))
-            low, high = json.loads(self.metadata.get("kgan.value_range", "[-1, 1]"))
-        except (KeyError, ValueError, TypeError) as error:
-            raise UsageError(
-                f"{self.path} has broken kgan metadata ({type(error).__name__}: {error}): re-export it"
-            ) from error
-        self._value_range = (float(low), float(high))
-        if len(self.image_shape) != 3 or self.class_names and len(self.class_names) != self.num_classes:
-            raise UsageError(
-                f"{self.path} has inconsistent kgan metadata (image_shape {list(self.image_shape)}, "
-                f"{self.num_classes} classes, {len(self.class_names)} class names): re-export it"
-            )
+        contract = onnx_contract.read_metadata(self.metadata, self.path)
+        self.latent_dim = contract.latent_dim
+        self.num_classes = contract.num_classes
+        self.class_names = contract.class_names
+        self.image_shape = contract.image_shape
+        self._value_range = contract.value_range
 
     def _check_graph(self):
         inputs = {node.name: node for node in self._session.get_inputs()}
         outputs = {node.name: node for node in self._session.get_outputs()}
-        expected_inputs = {"z", "label"} if self.conditional else {"z"}
-        if set(inputs) != expected_inputs or "image" not in outputs:
+        expected_inputs = set(onnx_contract.input_names(self.conditional))
+        if set(inputs) != expected_inputs or onnx_contract.IMAGE_OUTPUT not in outputs:
             raise UsageError(
-                f"{self.path} does not follow the kgan ONNX contract: expected inputs "
-                f"{sorted(expected_inputs)} and output 'image', found {sorted(inputs)} and {sorted(outputs)}"
+                f"{self.path} does not follow the kgan ONNX contract: expected inputs {sorted(expected_inputs)} "
+                f"and output {onnx_contract.IMAGE_OUTPUT!r}, found {sorted(inputs)} and {sorted(outputs)}"
             )
-        graph_latent_dim = inputs["z"].shape[-1]
+        graph_latent_dim = inputs[onnx_contract.LATENT_INPUT].shape[-1]
         if isinstance(graph_latent_dim, int) and graph_latent_dim != self.latent_dim:
             raise UsageError(
                 f"{self.path} metadata says latent_dim {self.latent_dim} but input z has "
                 f"{graph_latent_dim}: re-export it"
             )
-        self.output_dtype = np.dtype(np.uint8 if outputs["image"].type == "tensor(uint8)" else np.float32)
+        image_type = outputs[onnx_contract.IMAGE_OUTPUT].type
+        self.output_dtype = np.dtype(np.uint8 if image_type == "tensor(uint8)" else np.float32)
 
 
 def _providers(provider):

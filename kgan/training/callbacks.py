@@ -9,6 +9,7 @@ import keras
 import numpy as np
 
 from kgan import fileio, imaging
+from kgan.formats import run_folder
 from kgan.training.checkpoint import save_checkpoint
 
 SAMPLE_COLUMNS = 10
@@ -67,11 +68,11 @@ class RunRecorder(keras.callbacks.Callback):
         row.update(seconds=round(seconds, 3), images_per_s=round(self.images_per_epoch / seconds, 1))
         self.history.append(row)
         self.model.calibrate_sampling_generator()
-        imaging.save_png(self.run_dir / "samples" / f"epoch_{epoch + 1:03d}.png", self.sample_grid())
-        with fileio.atomic_path(self.run_dir / "generator.keras", suffix=".keras") as tmp:
+        imaging.save_png(run_folder.sample_grid_path(self.run_dir, epoch + 1), self.sample_grid())
+        with fileio.atomic_path(self.run_dir / run_folder.GENERATOR_FILE, suffix=".keras") as tmp:
             self.model.sampling_generator.save(tmp)
-        save_checkpoint(self.run_dir / "checkpoints" / "last.npz", self.model, epoch + 1, self.history)
-        fileio.write_text(self.run_dir / "history.csv", history_csv(self.history))
+        save_checkpoint(self.run_dir / run_folder.CHECKPOINT_FILE, self.model, epoch + 1, self.history)
+        fileio.write_text(self.run_dir / run_folder.HISTORY_FILE, history_csv(self.history))
         if self.on_first_checkpoint is not None:
             self.on_first_checkpoint()
             self.on_first_checkpoint = None

@@ -63,6 +63,8 @@ def load_checkpoint(path, model):
         for index, variable in enumerate(variables):
             value = arrays[f"{group}/{index}"]
             if tuple(value.shape) != tuple(variable.shape):
-                raise KganError(f"checkpoint {path}: {variable.path} has shape {value.shape}, expected {variable.shape}")
+                raise KganError(
+                    f"checkpoint {path}: {variable.path} has shape {value.shape}, expected {variable.shape}"
+                )
             variable.assign(value)
     return int(arrays["epoch"]), json.loads(str(arrays["history"]))

@@ -1,11 +1,6 @@
-"""A training run: dataset, models and `fit()`, recorded in a run folder.
+"""A training run: build the model, `fit()` it, record each epoch in the run folder; resume it.
 
-RUN_DIR/
-    config.json            how the run was made (kgan version, backend, options, data, networks)
-    generator.keras        the sampling (EMA) generator after the last good epoch
-    checkpoints/last.npz   the whole training state, for --resume
-    history.csv            losses, D(x), D(G(z)), seconds and images/s per epoch
-    samples/epoch_NNN.png  fixed-noise grids, one row per class when conditional
+The folder's layout is kgan.formats.run_folder; what goes into the model is kgan.training.builder.
 """
 
 import dataclasses
@@ -13,23 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import keras
-
-import kgan
 from kgan import fileio
-from kgan.config import TrainConfig
-from kgan.data import load_dataset
 from kgan.data.batches import BatchFeeder
 from kgan.errors import KganError, UsageError
-from kgan.models import DCGAN, build_discriminator, build_generator
-from kgan.models.blocks import dtype_policy
+from kgan.formats import run_folder
+from kgan.training.builder import build_model, describe, prepare_data
 from kgan.training.callbacks import DivergenceGuard, RunRecorder
 from kgan.training.checkpoint import load_checkpoint
-from kgan.training.diffaugment import parse_policy
-from kgan.training.optimizers import default_optimizer
-
-CONFIG_FILE = "config.json"
-CHECKPOINT = Path("checkpoints") / "last.npz"
 
 
 @dataclasses.dataclass
@@ -59,147 +44,48 @@ def start_run(config, run_dir, overwrite=False, verbose=1):
         )
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"{run_dir} exists and is not a folder")
-    dataset, config = _prepare_data(config)
+    dataset, config = prepare_data(config)
     backup = fileio.move_aside(run_dir) if run_dir.exists() else None
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        model = _build_model(config, dataset)
-        fileio.write_text(run_dir / CONFIG_FILE, json.dumps(_describe(config, dataset), indent=2))
+        model = build_model(config, dataset)
+        _write_description(run_dir, config, dataset)
     except BaseException:
         _restore(run_dir, backup)
         raise
     return _fit(model, config, dataset, run_dir, 0, [], verbose, backup)
 
 
-def resume_run(run_dir, epochs=None, verbose=1):
+def resume_run(run_dir, verbose=1, **changes):
     """Continues the run in `run_dir` from its last checkpoint.
 
     Args:
         run_dir: a run folder written by start_run.
-        epochs: new total number of epochs; None keeps the run's.
         verbose: keras fit verbosity.
+        **changes: options a resumed run may change (kgan.config.CHANGEABLE_ON_RESUME):
+            `epochs`, the new total number of epochs, and `jit`.
     """
     run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    if epochs is not None:
-        config = dataclasses.replace(config, epochs=epochs)
-    if not (run_dir / CHECKPOINT).exists():
+    config = run_folder.read_config(run_dir).resumed_with(**changes)
+    checkpoint = run_dir / run_folder.CHECKPOINT_FILE
+    if not checkpoint.exists():
         raise UsageError(f"{run_dir} has no checkpoint to resume from (no epoch finished); start it again")
-    dataset, config = _prepare_data(config)
-    model = _build_model(config, dataset)
-    done, history = load_checkpoint(run_dir / CHECKPOINT, model)
+    dataset, config = prepare_data(config)
+    model = build_model(config, dataset)
+    done, history = load_checkpoint(checkpoint, model)
     if done >= config.epochs:
         raise UsageError(
             f"{run_dir} has already trained {done} of {config.epochs} epochs: "
             f"pass --epochs N with N > {done} to train further"
         )
-    fileio.write_text(run_dir / CONFIG_FILE, json.dumps(_describe(config, dataset), indent=2))
+    for folder in run_folder.folders(run_dir):  # a run killed while writing leaves temporary files
+        fileio.remove_stale_temporaries(folder)
+    _write_description(run_dir, config, dataset)
     return _fit(model, config, dataset, run_dir, done, history, verbose, None)
 
 
-def read_run_config(run_dir):
-    """The TrainConfig stored in a run folder."""
-    return TrainConfig.from_dict(read_run_description(run_dir)["train"])
-
-
-def read_run_description(run_dir):
-    """The whole config.json of a run folder."""
-    path = Path(run_dir) / CONFIG_FILE
-    if not path.is_file():
-        raise UsageError(f"{run_dir} is not a kgan run folder (no {CONFIG_FILE})")
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path} is not valid JSON: {error}") from error
-
-
-def resolve_jit(jit):
-    """jit-compile unless told otherwise, except TensorFlow on CPU.
-
-    In benchmarks/train_throughput.py, eager JAX ran the step at 0.8x of jitted JAX;
-    TensorFlow on CPU ran plain tf.function within noise of XLA (medians 127 vs 137
-    images/s, ranges 121-177 and 74-141), so it keeps tf.function. On GPUs both use
-    XLA, untested here (no GPU was lent).
-    """
-    if jit is not None:
-        return jit
-    if keras.config.backend() == "jax":
-        return True
-    import tensorflow as tf
-
-    return bool(tf.config.list_physical_devices("GPU"))
-
-
-def _prepare_data(config):
-    dataset = load_dataset(config.dataset, config.image_size, config.channels)
-    has_labels = dataset.labels is not None
-    conditional = has_labels if config.conditional is None else config.conditional
-    if conditional and not has_labels:
-        raise UsageError(f"dataset {config.dataset} has no labels: use --unconditional or a labelled dataset")
-    if config.batch_size > len(dataset):
-        raise UsageError(f"batch size {config.batch_size} is larger than the dataset ({len(dataset)} images)")
-    parse_policy_or_usage_error(config.diffaugment)
-    resolved = dataclasses.replace(
-        config,
-        image_size=dataset.images.shape[1],
-        channels=dataset.images.shape[-1],
-        conditional=conditional,
-    )
-    return dataset, resolved
-
-
-def parse_policy_or_usage_error(text):
-    try:
-        return parse_policy(text)
-    except ValueError as error:
-        raise UsageError(str(error)) from error
-
-
-def network_arguments(config, dataset):
-    """Keyword arguments of build_generator and build_discriminator for a run."""
-    num_classes = dataset.num_classes if config.conditional else 0
-    shared = dict(image_size=config.image_size, channels=config.channels, num_classes=num_classes)
-    generator = dict(shared, width=config.width, latent_dim=config.latent_dim, upsampling=config.upsampling)
-    return generator, dict(shared, width=config.d_width or config.width)
-
-
-def _build_model(config, dataset):
-    keras.utils.set_random_seed(config.seed)
-    generator_args, discriminator_args = network_arguments(config, dataset)
-    with dtype_policy("mixed_bfloat16" if config.mixed_precision else "float32"):
-        model = DCGAN(
-            build_generator(**generator_args),
-            build_discriminator(**discriminator_args),
-            latent_dim=config.latent_dim,
-            num_classes=generator_args["num_classes"],
-            ema_decay=config.ema_decay if config.ema else None,
-            label_smoothing=config.label_smoothing,
-            diffaugment=parse_policy(config.diffaugment),
-            seed=config.seed,
-        )
-    model.compile(
-        g_optimizer=default_optimizer(config.lr, config.beta_1),
-        d_optimizer=default_optimizer(config.lr, config.beta_1),
-        jit_compile=resolve_jit(config.jit),
-    )
-    return model
-
-
-def _describe(config, dataset):
-    generator_args, discriminator_args = network_arguments(config, dataset)
-    return {
-        "kgan_version": kgan.__version__,
-        "backend": keras.config.backend(),
-        "train": config.to_dict(),
-        "data": {
-            "num_images": len(dataset),
-            "num_classes": generator_args["num_classes"],
-            "class_names": dataset.class_names if config.conditional else [],
-            "image_shape": list(dataset.image_shape),
-        },
-        "generator": generator_args,
-        "discriminator": discriminator_args,
-    }
+def _write_description(run_dir, config, dataset):
+    fileio.write_text(run_dir / run_folder.CONFIG_FILE, json.dumps(describe(config, dataset), indent=2))
 
 
 def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backup):

@@ -38,3 +38,21 @@ def test_staged_directory_replaces_whole_or_not_at_all(tmp_path):
         (staging / "new.txt").write_text("new")
     assert [path.name for path in target.iterdir()] == ["new.txt"]
     assert [path.name for path in tmp_path.iterdir()] == ["out"]
+
+
+def test_stale_temporaries_of_a_killed_writer_are_removed_and_nothing_else(tmp_path):
+    fileio.write_text(tmp_path / "last.npz", "the last good checkpoint")
+    killed = [fileio.atomic_path(tmp_path / "last.npz", suffix=".npz"), fileio.atomic_path(tmp_path / "history.csv")]
+    for writer in killed:  # entered and never left, as when the process dies mid-write
+        writer.__enter__().write_text("half")
+    others = [".hidden.tmp", "notes.tmp", ".last.npz.tmp", "mine.txt"]
+    for name in others:
+        (tmp_path / name).write_text("keep")
+    (tmp_path / "sub").mkdir()
+    assert len(list(tmp_path.iterdir())) == 1 + len(killed) + len(others) + 1
+
+    fileio.remove_stale_temporaries(tmp_path)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["last.npz", "sub", *others])
+    assert (tmp_path / "last.npz").read_text() == "the last good checkpoint"
+    fileio.remove_stale_temporaries(tmp_path / "absent")  # a folder that is not there is fine

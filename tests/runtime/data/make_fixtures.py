@@ -98,6 +98,8 @@ FIXTURES = {
     "unconditional_rgb.onnx": dict(latent_dim=6, image_shape=(4, 4, 3)),
     "uint8_unnamed.onnx": dict(latent_dim=4, image_shape=(6, 5, 3), num_classes=2, uint8=True),
     "no_metadata.onnx": dict(latent_dim=6, image_shape=(4, 4, 3), metadata=False),
+    # big enough images that holding every generated image in memory would show in a process's peak
+    "stream_rgb.onnx": dict(latent_dim=2, image_shape=(32, 32, 3), class_names=("a", "b")),
 }
 
 

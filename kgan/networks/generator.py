@@ -3,7 +3,7 @@
 import keras
 
 from kgan.config import UPSAMPLING_MODES
-from kgan.models.blocks import (
+from kgan.networks.blocks import (
     class_embedding,
     feature_channels,
     initializer,

@@ -1,4 +1,4 @@
-"""`kgan evaluate` and kgan.evaluation, on the tiny 16x16 digits run of tests/data and tiny classifiers."""
+"""`kgan evaluate` and kgan.evaluation, on the tiny 16x16 digits run of tests/fixtures and tiny classifiers."""
 
 import json
 import math
@@ -14,15 +14,15 @@ from click.testing import CliRunner
 from cli.main import cli
 from kgan.data import ImageDataset, load_dataset
 from kgan.errors import UsageError
-from kgan.evaluation.augmentation import augmentation_gain, parse_k, per_class_subset
+from kgan.evaluation.augmentation import augmentation_gain, per_class_subset
 from kgan.evaluation.classifier import ClassifierSettings
 from kgan.evaluation.inception import INCEPTION_SIZE, inception_inputs
 from kgan.evaluation.memorisation import nearest_neighbours, pixel_vectors
+from kgan.evaluation.options import parse_k
 from kgan.evaluation.real_data import RealSplits, held_out_mask
 from kgan.evaluation.scores import over_runs
-from tests.conftest import ROOT, assert_one_line_error
+from tests.conftest import ROOT, TINY_RUN, assert_one_line_error
 
-TINY_RUN = ROOT / "tests" / "data" / "tiny_run"
 FAST = ("--classifier-epochs", 1, "--seeds", 0)
 FIGURES = ["augmentation.png", "memorisation.png", "metrics.png", "samples.png"]
 
@@ -41,7 +41,7 @@ def cache_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def run_dir():
-    """A conditional 16x16 digits run folder, trained for 200 steps (tests/data/make_tiny_run.py)."""
+    """A conditional 16x16 digits run folder, trained for 200 steps (tests/fixtures/make_fixtures.py)."""
     return TINY_RUN
 
 

@@ -2,7 +2,7 @@
 
 import keras
 
-from kgan.models.blocks import (
+from kgan.networks.blocks import (
     LEAKY_SLOPE,
     class_embedding,
     feature_channels,

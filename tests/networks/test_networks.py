@@ -1,4 +1,4 @@
-"""Generator and discriminator builders, and DCGAN saving."""
+"""Generator and discriminator builders, and batch-norm calibration."""
 
 import subprocess
 import sys
@@ -9,9 +9,9 @@ import pytest
 
 from kgan.config import SUPPORTED_IMAGE_SIZES
 from kgan.errors import UsageError
-from kgan.models import DCGAN, UPSAMPLING_MODES, build_discriminator, build_generator
-from kgan.models.calibration import batch_norm_layers, calibrate_batch_norm
-from kgan.models.generator import pixel_shuffle
+from kgan.networks import UPSAMPLING_MODES, build_discriminator, build_generator
+from kgan.networks.calibration import batch_norm_layers, calibrate_batch_norm
+from kgan.networks.generator import pixel_shuffle
 
 
 @pytest.mark.parametrize("image_size", SUPPORTED_IMAGE_SIZES)
@@ -104,19 +104,3 @@ def test_generator_keras_file_loads_without_kgan(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "(1, 16, 16, 1)" in result.stdout
-
-
-def test_dcgan_config_and_keras_file_round_trip(tmp_path):
-    model = DCGAN(
-        build_generator(16, 1, latent_dim=4, num_classes=2, width=2),
-        build_discriminator(16, 1, num_classes=2, width=2),
-        latent_dim=4, num_classes=2, label_smoothing=0.1, diffaugment=("translation",), seed=5,
-    )  # fmt: skip
-    model.compile()
-    clone = DCGAN.from_config(model.get_config())
-    assert (clone.num_classes, clone.label_smoothing, clone.diffaugment, clone.seed) == (2, 0.1, ("translation",), 5)
-    model.save(tmp_path / "dcgan.keras")
-    loaded = keras.saving.load_model(tmp_path / "dcgan.keras")
-    assert isinstance(loaded, DCGAN)
-    for original, restored in zip(model.weights, loaded.weights):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(original), keras.ops.convert_to_numpy(restored))

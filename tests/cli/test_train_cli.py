@@ -85,11 +85,30 @@ def test_resume_continues_and_refuses_changed_options(runner, tmp_path):
     result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
     assert result.exit_code == 0, result.output
     assert (run_dir / "samples" / "epoch_002.png").exists()
-    assert_one_line_error(runner.invoke(cli, ["train", "--resume", "--lr", "0.1", "--out", str(run_dir)]))
+    result = runner.invoke(cli, ["train", "--resume", "--lr", "0.1", "--beta1", "0.9", "--out", str(run_dir)])
+    assert_one_line_error(result)
+    assert "--lr, --beta1 cannot change on --resume" in result.output
+    assert "only --epochs, --jit/--no-jit and --backend can" in result.output
     result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
     assert_one_line_error(result)
     assert "already trained 2 of 2 epochs" in result.output
     assert_one_line_error(runner.invoke(cli, ["train", "--resume", "--out", str(tmp_path / "none")]))
+
+
+def test_resume_applies_no_jit(runner, tmp_path, monkeypatch):
+    import kgan.training.builder as builder
+
+    run_dir = tmp_path / "run"
+    assert runner.invoke(cli, tiny_args(run_dir)).exit_code == 0
+    compiled = []
+    resolve_jit = builder.resolve_jit
+    monkeypatch.setattr(builder, "resolve_jit", lambda jit: compiled.append(jit) or resolve_jit(jit))
+
+    result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--no-jit", "--out", str(run_dir)])
+
+    assert result.exit_code == 0, result.output
+    assert compiled == [False]
+    assert json.loads((run_dir / "config.json").read_text())["train"]["jit"] is False
 
 
 @pytest.mark.parametrize(

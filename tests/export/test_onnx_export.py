@@ -1,7 +1,10 @@
 """`kgan export onnx`: the contract, parity with keras, uint8, mixed precision, cross-backend, failures."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -13,19 +16,16 @@ from onnx import TensorProto, helper, numpy_helper
 
 import kgan
 import kgan.export.onnx as onnx_export
-from cli.export import DEFAULT_OPSET as CLI_DEFAULT_OPSET
 from cli.main import cli
 from kgan import imaging
 from kgan.config import TrainConfig
 from kgan.evaluation.sources import OnnxSource, RunSource
 from kgan.export import DEFAULT_OPSET, export_onnx, graph
-from kgan.models import build_generator
-from kgan.models.blocks import dtype_policy
+from kgan.networks import build_generator
+from kgan.networks.blocks import dtype_policy
 from kgan.runtime import OnnxGenerator
 from kgan.training.run import start_run
-from tests.conftest import TINY, assert_one_line_error
-
-TINY_RUN = Path(__file__).parent / "data" / "tiny_run"  # trained on TensorFlow by tests/data/make_tiny_run.py
+from tests.conftest import ROOT, TINY, TINY_RUN, assert_one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
         assert_matches_keras(images, expected)
     assert pairs[1][0].std() > 0.01  # trained enough that a wrong weight would show
     model = onnx.load(result.path)
-    assert opset_version(model) == DEFAULT_OPSET == CLI_DEFAULT_OPSET
+    assert opset_version(model) == DEFAULT_OPSET
     description = json.loads((TINY_RUN / "config.json").read_text())
     assert description["backend"] == "tensorflow"
     assert {prop.key: prop.value for prop in model.metadata_props} == {
@@ -170,19 +170,60 @@ def test_uint8_export_at_another_opset_from_the_command_line(runner, tmp_path):
     assert OnnxGenerator(output).output_dtype == np.uint8
 
 
-def test_a_graph_that_differs_from_keras_is_refused_and_nothing_is_left(runner, tmp_path, monkeypatch):
+def _differ_from_keras(monkeypatch):
     keras_images = onnx_export._keras_images
     monkeypatch.setattr(onnx_export, "_keras_images", lambda generator, feed: keras_images(generator, feed) + 0.5)
+
+
+def _scale_uint8_wrongly(monkeypatch):
+    monkeypatch.setattr(graph, "UINT8_SCALE", 120.0)  # the graph's uint8 images then miss keras's by several levels
+
+
+def _fail_the_checker(monkeypatch):
+    def check_model(model, full_check=False):
+        raise onnx.checker.ValidationError("Field 'type' of 'value_info' is required but missing.")
+
+    monkeypatch.setattr(onnx.checker, "check_model", check_model)
+
+
+def _break_the_converter(monkeypatch):
+    def export(self, *args, **kwargs):
+        raise RuntimeError("converter internals exploded")
+
+    monkeypatch.setattr(keras.Model, "export", export)
+
+
+def _break_onnxruntime(monkeypatch):
+    def session(*args, **kwargs):
+        raise RuntimeError("[ONNXRuntimeError] : 10 : INVALID_GRAPH")
+
+    monkeypatch.setattr(onnx_export.onnxruntime, "InferenceSession", session)
+
+
+REFUSALS = {
+    "float mismatch": (_differ_from_keras, [], "differs from the keras generator by up to 0.5"),
+    "uint8 mismatch": (_scale_uint8_wrongly, ["--uint8"], "(tolerance 1) on random inputs"),
+    "checker failure": (_fail_the_checker, [], "the converted graph is not valid ONNX (Field 'type'"),
+    "converter error": (_break_the_converter, [], "ONNX converter failed at opset 17 (RuntimeError: converter"),
+    "onnxruntime error": (_break_onnxruntime, [], "onnxruntime cannot run the converted graph ([ONNXRuntimeError]"),
+}
+
+
+@pytest.mark.parametrize("refusal", sorted(REFUSALS))
+def test_every_refusal_leaves_the_previous_export_alone(refusal, runner, tmp_path, monkeypatch):
+    cause, options, message = REFUSALS[refusal]
+    cause(monkeypatch)
     output = tmp_path / "out" / "digits.onnx"
     output.parent.mkdir()
     output.write_bytes(b"the previous export")
 
-    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(output), "--overwrite"])
+    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(output), "--overwrite", *options])
 
     assert_one_line_error(result, code=1)
-    assert "differs from the keras generator by up to 0.5" in result.output
+    assert message in result.output
     assert [path.name for path in output.parent.iterdir()] == ["digits.onnx"]
     assert output.read_bytes() == b"the previous export"
+    assert not (tmp_path / "exported").exists()
 
 
 def test_existing_output_needs_overwrite(runner, tmp_path):
@@ -238,3 +279,23 @@ def test_graph_surgery_fixes_any_converter_naming():
     (images,) = session.run(["image"], {"z": z, "label": np.array([0, 1, 1, 0], np.int64)})
     expected = imaging.to_uint8(np.tanh(np.linspace(-3, 3, 6).reshape(2, 3)[[0, 1, 1, 0]]))
     np.testing.assert_array_equal(images, expected)
+
+
+EXPORT_AND_LIST_MODULES = """
+import json, sys
+from kgan.export import export_onnx
+export_onnx(sys.argv[1], sys.argv[2])
+print(json.dumps(sorted(name for name in sys.modules if name.startswith("kgan"))))
+"""
+
+
+def test_exporting_loads_no_training_code(tmp_path):
+    environment = dict(os.environ, KERAS_BACKEND=keras.config.backend(), TF_CPP_MIN_LOG_LEVEL="3")
+    result = subprocess.run(
+        [sys.executable, "-c", EXPORT_AND_LIST_MODULES, str(TINY_RUN), str(tmp_path / "tiny.onnx")],
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    assert "kgan.export.onnx" in loaded and "kgan.networks.generator" in loaded
+    assert not [name for name in loaded if name.startswith(("kgan.training", "kgan.gan", "kgan.evaluation"))], loaded

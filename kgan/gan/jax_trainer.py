@@ -4,12 +4,12 @@ Keras's JAX trainer calls `train_step(state, data)` with the values of
 (trainable, non-trainable, optimizer, metrics) variables and expects the new values back.
 Opening a StatelessScope over that whole state lets the shared step body use ordinary
 variable reads, `assign`, `optimizer.apply` and seeded `keras.random`; the scope records
-every update, and the new state is read back from it.
+every update, and the new state is read back from it. Inside the scope a variable's
+`value` is its current value in the scope, which is how `_gradients` reads the state.
 """
 
 import jax
 from keras import StatelessScope
-from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 
 class JaxGANTrainer:
@@ -37,9 +37,8 @@ class JaxGANTrainer:
         The objective's updates to non-trainable state (batch-norm statistics, the seed
         generator) are recorded in the enclosing step's scope.
         """
-        outer = get_stateless_scope()
         model_state = [*self.trainable_variables, *self.non_trainable_variables]
-        current = [(v, outer.get_current_value(v)) for v in model_state]
+        current = [(v, v.value) for v in model_state]
 
         def loss_and_updates(values):
             with StatelessScope(state_mapping=current + list(zip(variables, values))) as inner:
@@ -47,7 +46,7 @@ class JaxGANTrainer:
             return loss, (aux, [inner.get_current_value(v) for v in self.non_trainable_variables])
 
         gradient_fn = jax.value_and_grad(loss_and_updates, has_aux=True)
-        (_, (aux, updates)), grads = gradient_fn([outer.get_current_value(v) for v in variables])
+        (_, (aux, updates)), grads = gradient_fn([v.value for v in variables])
         for variable, value in zip(self.non_trainable_variables, updates):
             variable.assign(value)
         return grads, aux

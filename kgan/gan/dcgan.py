@@ -8,20 +8,23 @@ keras/src/models/model.py picks its trainer by backend.
 import keras
 from keras import ops
 
-from kgan.models.calibration import calibrate_batch_norm
-from kgan.training.diffaugment import diff_augment
-from kgan.training.losses import discriminator_loss, generator_loss
-from kgan.training.optimizers import OptimizerPair, default_optimizer
+from kgan.gan.diffaugment import diff_augment
+from kgan.gan.losses import discriminator_loss, generator_loss
+from kgan.gan.optimizers import OptimizerPair, default_optimizer
+from kgan.networks.calibration import calibrate_batch_norm
 
 if keras.config.backend() == "jax":
-    from kgan.training.jax_trainer import JaxGANTrainer as GANTrainer
+    from kgan.gan.jax_trainer import JaxGANTrainer as GANTrainer
 elif keras.config.backend() == "tensorflow":
-    from kgan.training.tensorflow_trainer import TensorFlowGANTrainer as GANTrainer
+    from kgan.gan.tensorflow_trainer import TensorFlowGANTrainer as GANTrainer
 else:
     raise ImportError(
         f"kgan trains on the tensorflow or jax backend, not {keras.config.backend()!r}: "
         "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax"
     )
+
+GENERATOR_OPTIMIZER = "generator_adam"
+DISCRIMINATOR_OPTIMIZER = "discriminator_adam"
 
 
 @keras.saving.register_keras_serializable(package="kgan")
@@ -40,7 +43,7 @@ class DCGAN(GANTrainer, keras.Model):
         num_classes: number of classes; 0 for an unconditional GAN.
         ema_decay: decay of the generator's exponential moving average; None for no EMA.
         label_smoothing: one-sided smoothing of the real target (0 = none).
-        diffaugment: DiffAugment policy, a tuple from kgan.training.diffaugment.POLICIES.
+        diffaugment: DiffAugment policy, a tuple from kgan.gan.diffaugment.POLICIES.
         seed: seed of the step's noise and augmentation draws.
     """
 
@@ -103,8 +106,8 @@ class DCGAN(GANTrainer, keras.Model):
             d_optimizer: discriminator optimizer; default Adam(2e-4, beta_1=0.5).
             **kwargs: passed to keras.Model.compile (e.g. jit_compile, steps_per_execution).
         """
-        self.g_optimizer = g_optimizer or default_optimizer()
-        self.d_optimizer = d_optimizer or default_optimizer()
+        self.g_optimizer = g_optimizer or default_optimizer(name=GENERATOR_OPTIMIZER)
+        self.d_optimizer = d_optimizer or default_optimizer(name=DISCRIMINATOR_OPTIMIZER)
         pair = OptimizerPair(self.g_optimizer, self.d_optimizer)
         pair.build_pair(self.generator.trainable_variables, self.discriminator.trainable_variables)
         super().compile(optimizer=pair, **kwargs)

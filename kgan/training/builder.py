@@ -1,0 +1,98 @@
+"""From a TrainConfig to what a run trains: the dataset, the compiled DCGAN and config.json's content."""
+
+import dataclasses
+
+import keras
+
+import kgan
+from kgan.data import load_dataset
+from kgan.devices import resolve_jit
+from kgan.errors import UsageError
+from kgan.gan import DCGAN, default_optimizer
+from kgan.gan.dcgan import DISCRIMINATOR_OPTIMIZER, GENERATOR_OPTIMIZER
+from kgan.gan.diffaugment import parse_policy
+from kgan.networks import build_discriminator, build_generator
+from kgan.networks.blocks import dtype_policy
+
+
+def prepare_data(config):
+    """Loads the run's dataset and resolves the config's open choices against it.
+
+    Args:
+        config: a TrainConfig; image_size, channels and conditional may be None.
+
+    Returns:
+        (an ImageDataset, the TrainConfig with image_size, channels and conditional set).
+    """
+    dataset = load_dataset(config.dataset, config.image_size, config.channels)
+    has_labels = dataset.labels is not None
+    conditional = has_labels if config.conditional is None else config.conditional
+    if conditional and not has_labels:
+        raise UsageError(f"dataset {config.dataset} has no labels: use --unconditional or a labelled dataset")
+    if config.batch_size > len(dataset):
+        raise UsageError(f"batch size {config.batch_size} is larger than the dataset ({len(dataset)} images)")
+    diffaugment_policy(config)
+    resolved = dataclasses.replace(
+        config,
+        image_size=dataset.images.shape[1],
+        channels=dataset.images.shape[-1],
+        conditional=conditional,
+    )
+    return dataset, resolved
+
+
+def diffaugment_policy(config):
+    """The config's DiffAugment policy as a tuple; UsageError when it names an unknown one."""
+    try:
+        return parse_policy(config.diffaugment)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+
+
+def network_arguments(config, dataset):
+    """Keyword arguments of build_generator and build_discriminator for a run."""
+    num_classes = dataset.num_classes if config.conditional else 0
+    shared = dict(image_size=config.image_size, channels=config.channels, num_classes=num_classes)
+    generator = dict(shared, width=config.width, latent_dim=config.latent_dim, upsampling=config.upsampling)
+    return generator, dict(shared, width=config.d_width or config.width)
+
+
+def build_model(config, dataset):
+    """The compiled DCGAN of a resolved config (see prepare_data), seeded by config.seed."""
+    keras.utils.set_random_seed(config.seed)
+    generator_args, discriminator_args = network_arguments(config, dataset)
+    with dtype_policy("mixed_bfloat16" if config.mixed_precision else "float32"):
+        model = DCGAN(
+            build_generator(**generator_args),
+            build_discriminator(**discriminator_args),
+            latent_dim=config.latent_dim,
+            num_classes=generator_args["num_classes"],
+            ema_decay=config.ema_decay if config.ema else None,
+            label_smoothing=config.label_smoothing,
+            diffaugment=diffaugment_policy(config),
+            seed=config.seed,
+        )
+    model.compile(
+        g_optimizer=default_optimizer(config.lr, config.beta_1, GENERATOR_OPTIMIZER),
+        d_optimizer=default_optimizer(config.lr, config.beta_1, DISCRIMINATOR_OPTIMIZER),
+        jit_compile=resolve_jit(config.jit),
+    )
+    return model
+
+
+def describe(config, dataset):
+    """The content of config.json (kgan.formats.run_folder) for a resolved config."""
+    generator_args, discriminator_args = network_arguments(config, dataset)
+    return {
+        "kgan_version": kgan.__version__,
+        "backend": keras.config.backend(),
+        "train": config.to_dict(),
+        "data": {
+            "num_images": len(dataset),
+            "num_classes": generator_args["num_classes"],
+            "class_names": dataset.class_names if config.conditional else [],
+            "image_shape": list(dataset.image_shape),
+        },
+        "generator": generator_args,
+        "discriminator": discriminator_args,
+    }
