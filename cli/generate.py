@@ -40,9 +40,12 @@ from cli.errors import reports_errors
     help="onnxruntime execution provider; auto picks CUDA when available.",
 )
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already holds files.")
+@click.option("--threads", type=int,
+              help="Threads encoding and writing PNG files (same files whatever the number). Default: one per CPU "
+                   "core, at most 8.")
 @reports_errors
 def generate(model, num_images, out, labels, seed, batch_size, output_format, truncation, temperature, provider,
-             overwrite):  # fmt: skip
+             overwrite, threads):  # fmt: skip
     """Generate labelled images from MODEL, a .onnx file written by `kgan export onnx`.
 
     Writes OUT/<class>/<index>.png (or OUT/samples.npz) and OUT/manifest.csv.
@@ -78,6 +81,7 @@ def generate(model, num_images, out, labels, seed, batch_size, output_format, tr
             format=output_format,
             overwrite=overwrite,
             progress=show_progress,
+            threads=threads,
         )
     rate = num_images / (time.perf_counter() - started)
     click.echo(f"Wrote {num_images} images to {out} ({output_format}, {rate:.0f} images/s)")

@@ -1,4 +1,5 @@
 import csv
+import itertools
 import os
 
 import numpy as np
@@ -213,6 +214,7 @@ def test_progress_goes_to_stderr(kgan, conditional_model, tmp_path):
         (["--temperature", "-0.5"], "temperature must be a positive number, not -0.5"),
         (["--batch-size", "0"], "batch size must be a positive integer, not 0"),
         (["--seed", "-1"], "seed must be a non-negative integer, not -1"),
+        (["--threads", "0"], "threads must be a positive integer, not 0"),
         (["--label", "3"], "label 3 is out of range: conditional.onnx has classes 0 to 2"),
         (["--label", "0,bird"], "unknown class name 'bird': class names are cat, dog, hot dog/bun"),
         (["--format", "tiff"], "Invalid value for '--format'"),
@@ -307,20 +309,32 @@ def test_failure_midway_leaves_the_folder_as_it_was(kgan, conditional_model, tmp
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    encode = imaging.png_bytes
-    encoded = []
+    encode, calls = imaging.png_bytes, itertools.count()
 
-    def png_bytes_then_disk_full(image):
-        if len(encoded) == 3:
+    def png_bytes_then_disk_full(image):  # runs in the writer threads
+        if next(calls) >= 3:
             raise OSError(28, "No space left on device")
-        encoded.append(image)
         return encode(image)
 
     monkeypatch.setattr(imaging, "png_bytes", png_bytes_then_disk_full)
 
-    result = kgan("generate", conditional_model, "-n", 6, "--out", out, "--overwrite", "--batch-size", 2)
+    result = kgan("generate", conditional_model, "-n", 6, "--out", out, "--overwrite", "--batch-size", 2,
+                  "--threads", 2)  # fmt: skip
 
     assert result.exit_code == 1, result.output
     assert result.output.splitlines()[-1] == f"Error: could not write {out}: No space left on device"
     assert [path.name for path in out.iterdir()] == ["keep.txt"]
     assert not leftovers(out)
+
+
+def test_threads_do_not_change_the_files(kgan, conditional_model, tmp_path):
+    for threads in (1, 4):
+        result = kgan("generate", conditional_model, "-n", 30, "--out", tmp_path / str(threads), "--batch-size", 4,
+                      "--threads", threads)  # fmt: skip
+        assert result.exit_code == 0, result.output
+
+    def files(folder):
+        return {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
+
+    assert len(files(tmp_path / "1")) == 31  # 30 PNG files and the manifest
+    assert files(tmp_path / "1") == files(tmp_path / "4")

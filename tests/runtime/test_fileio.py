@@ -1,6 +1,8 @@
 """Atomic writes keep ordinary permissions and leave nothing behind on failure."""
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -56,3 +58,35 @@ def test_stale_temporaries_of_a_killed_writer_are_removed_and_nothing_else(tmp_p
     assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["last.npz", "sub", *others])
     assert (tmp_path / "last.npz").read_text() == "the last good checkpoint"
     fileio.remove_stale_temporaries(tmp_path / "absent")  # a folder that is not there is fine
+
+
+def test_stale_staging_folders_of_the_same_folder_are_removed_and_nothing_else(tmp_path):
+    target = tmp_path / "out"
+    stale = [Path(tempfile.mkdtemp(prefix=".out.", suffix=".partial", dir=tmp_path)) for _ in range(2)]
+    (stale[0] / "0_cat").mkdir()
+    (stale[0] / "0_cat" / "0.png").write_bytes(b"half")
+    others = [".out.keep", ".outer.abcdefgh.partial", ".out.abcdefgh.partial.old", ".out.abcdefg.partial",
+              "out.abcdefgh.partial", ".out.abcdefgh.aside", ".ou.abcdefgh.partial"]  # fmt: skip
+    for name in others:
+        (tmp_path / name).mkdir()
+    (tmp_path / ".out.filefile.partial").write_text("a file, not a staging folder")
+    (tmp_path / ".out.linklink.partial").symlink_to(tmp_path / ".out.keep")
+
+    fileio.remove_stale_staging(target)
+
+    assert not any(folder.exists() for folder in stale)
+    expected = sorted([*others, ".out.filefile.partial", ".out.linklink.partial"])
+    assert sorted(path.name for path in tmp_path.iterdir()) == expected
+    fileio.remove_stale_staging(tmp_path / "absent" / "out")  # a parent that is not there is fine
+
+
+def test_a_staging_folder_in_use_is_not_stale(tmp_path):
+    target = tmp_path / "out"
+    with fileio.staged_directory(target) as staging:
+        (staging / "file.txt").write_text("being written")
+
+        fileio.remove_stale_staging(target)
+
+        assert (staging / "file.txt").read_text() == "being written"
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]
+    assert (target / "file.txt").read_text() == "being written"
