@@ -15,9 +15,9 @@ KGAN = Path(__file__).resolve().parents[1] / "kgan"
 LAYERS = (
     ("kgan", "kgan.errors"),
     ("kgan.fileio", "kgan.config", "kgan.latents"),
-    ("kgan.imaging", "kgan.formats"),
+    ("kgan.imaging", "kgan.formats", "kgan.plots"),
     ("kgan.data", "kgan.metrics", "kgan.runtime", "kgan.devices"),
-    ("kgan.networks",),
+    ("kgan.networks", "kgan.adapters"),
     ("kgan.gan",),
     ("kgan.training", "kgan.export"),
     ("kgan.evaluation",),

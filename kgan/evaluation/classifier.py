@@ -132,17 +132,26 @@ def train_classifier(images, labels, num_classes, settings, steps, seed):
     Returns:
         A Classifier.
     """
+    model = compiled_classifier(images.shape[1:], num_classes, settings, steps, seed)
+    batch_size = min(settings.batch_size, len(images))
+    dataset = ImageDataset(images, np.asarray(labels, np.int64), [], "classifier training set")
+    model.fit(BatchFeeder(dataset, batch_size, seed, steps_per_epoch=steps, conditional=True), epochs=1, verbose=0)
+    return Classifier(model)
+
+
+def compiled_classifier(image_shape, num_classes, settings, steps, seed):
+    """A new classifier network, compiled to train for `steps` steps; its inputs are images in [-1, 1].
+
+    Args: as for `train_classifier`, with image_shape (H, W, C) for the images.
+    """
     keras.utils.set_random_seed(seed)
-    model = build_classifier(images.shape[1:], num_classes, settings)
+    model = build_classifier(image_shape, num_classes, settings)
     model.compile(
         optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(settings.learning_rate, steps)),
         loss="sparse_categorical_crossentropy",
         jit_compile=resolve_jit(None),
     )
-    batch_size = min(settings.batch_size, len(images))
-    dataset = ImageDataset(images, np.asarray(labels, np.int64), [], "classifier training set")
-    model.fit(BatchFeeder(dataset, batch_size, seed, steps_per_epoch=steps, conditional=True), epochs=1, verbose=0)
-    return Classifier(model)
+    return model
 
 
 def reference_classifier(train, settings, cache_dir=None):

@@ -5,6 +5,7 @@
     generator = OnnxGenerator("mnist.onnx")
     images, labels = generator.generate(16, labels=[3, 7], seed=1)
     write_samples(generator, "synthetic", 10_000, format="npz")
+    stream = SampleStream(generator, real=(x, y), synthetic_fraction=0.5)  # sample i by index
 
 Never imports keras, tensorflow, jax or onnx (tests/runtime checks it).
 """
@@ -12,5 +13,7 @@ Never imports keras, tensorflow, jax or onnx (tests/runtime checks it).
 from kgan.runtime.generator import OnnxGenerator
 from kgan.runtime.npz import NpzStreamWriter
 from kgan.runtime.samples import class_folder_names, write_samples
+from kgan.runtime.stream import SampleStream, counts_to_balance
 
-__all__ = ["NpzStreamWriter", "OnnxGenerator", "class_folder_names", "write_samples"]
+__all__ = ["NpzStreamWriter", "OnnxGenerator", "SampleStream", "class_folder_names", "counts_to_balance",
+           "write_samples"]
