@@ -25,9 +25,12 @@ def export():
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="Keras backend that converts: tensorflow (tf2onnx) or jax (jax2onnx) "
                    "(default: $KERAS_BACKEND, else tensorflow). Either exports a run trained on either.")
+@click.option("--epoch", type=click.IntRange(min=1), default=None,
+              help="Export the generator snapshot of this epoch, kept by `kgan train --keep-every` "
+                   "(default: the last generator, generator.keras).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @reports_errors
-def export_onnx_command(run_dir, output, opset, uint8, backend, overwrite):
+def export_onnx_command(run_dir, output, opset, uint8, backend, epoch, overwrite):
     """Export the generator of RUN_DIR to ONNX, for `kgan generate` and onnxruntime.
 
     The file follows docs/onnx-contract.md. It is written only after onnxruntime has
@@ -38,10 +41,10 @@ def export_onnx_command(run_dir, output, opset, uint8, backend, overwrite):
     select_backend(backend)
     from kgan.export import default_output, export_onnx
 
-    output = default_output(run_dir) if output is None else output
+    output = default_output(run_dir, epoch) if output is None else output
     if output.exists() and not overwrite:
         raise UsageError(f"{output} already exists: pass --overwrite to replace it, or choose another --output")
-    result = export_onnx(run_dir, output, opset, uint8)
+    result = export_onnx(run_dir, output, opset, uint8, epoch)
     click.echo(
         f"Exported {result.path} ({_file_size(result.path)}): max abs diff vs keras "
         f"{result.max_abs_diff:.1e}, {result.seconds:.1f} s."

@@ -47,6 +47,12 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend and device).")
 @click.option("--mixed-precision", is_flag=True, help="Compute in bfloat16 (for GPUs/TPUs).")
+@click.option("--tensorboard/--no-tensorboard", default=DEFAULTS.tensorboard, show_default=True,
+              help="Also log losses, D outputs, learning rates and sample grids to RUN_DIR/tensorboard "
+                   "(needs tensorflow and tensorboard installed, on either backend).")
+@click.option("--keep-every", type=int, default=DEFAULTS.keep_every, metavar="N",
+              help="Also keep the generator of every Nth epoch: RUN_DIR/snapshots/generator_epoch_NNN.keras "
+                   "(default: only the last, generator.keras).")
 @click.option("--out", "run_dir", type=click.Path(file_okay=False), required=True, help="Run folder RUN_DIR.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
@@ -56,6 +62,10 @@ def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
     """Train a DCGAN; write samples, checkpoints and generator.keras to RUN_DIR."""
     select_backend(backend)
     options["channels"] = None if channels is None else int(channels)
+    if options["tensorboard"]:
+        from kgan.training.callbacks import check_tensorboard
+
+        check_tensorboard()  # before the run folder is touched
     verbose = 1 if sys.stdout.isatty() else 2
     if resume:
         if overwrite:

@@ -8,9 +8,10 @@ MIN_IMAGE_SIZE = 16
 MAX_IMAGE_SIZE = 256
 BASE_RESOLUTIONS = (4, 7)
 UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
-# What `--resume` may change: how long and how the step is compiled. Everything else
-# defines the run (its data, networks, optimisation and noise) and stays as config.json has it.
-CHANGEABLE_ON_RESUME = ("epochs", "jit")
+# What `--resume` may change: how long, how the step is compiled, and what is recorded besides the run's
+# own files (TensorBoard logs, generator snapshots). Everything else defines the run (its data, networks,
+# optimisation and noise) and stays as config.json has it.
+CHANGEABLE_ON_RESUME = ("epochs", "jit", "tensorboard", "keep_every")
 
 
 def base_resolution(image_size):
@@ -71,6 +72,8 @@ class TrainConfig:
         seed: seed of weights, noise, augmentation and data order.
         jit: jit-compile the step; None picks by backend and device.
         mixed_precision: compute in bfloat16 (variables stay float32).
+        tensorboard: also log scalars and sample grids for TensorBoard (needs tensorflow and tensorboard).
+        keep_every: keep a generator snapshot every this many epochs; None keeps only the last.
     """
 
     dataset: str = "digits"
@@ -93,6 +96,8 @@ class TrainConfig:
     seed: int = 0
     jit: bool | None = None
     mixed_precision: bool = False
+    tensorboard: bool = False
+    keep_every: int | None = None
 
     def __post_init__(self):
         _at_least(self, "epochs", 1)
@@ -103,6 +108,8 @@ class TrainConfig:
             _at_least(self, "steps_per_epoch", 1)
         if self.d_width is not None:
             _at_least(self, "d_width", 1)
+        if self.keep_every is not None:
+            _at_least(self, "keep_every", 1)
         if not self.lr > 0 or not self.lr < 1:
             raise UsageError(f"lr must lie in (0, 1), not {self.lr}")
         if not 0 <= self.label_smoothing < 0.5:
@@ -132,7 +139,7 @@ class TrainConfig:
         """
         fixed = fixed_on_resume(changes)
         if fixed:
-            allowed = " and ".join(CHANGEABLE_ON_RESUME)
+            allowed = f"{', '.join(CHANGEABLE_ON_RESUME[:-1])} and {CHANGEABLE_ON_RESUME[-1]}"
             raise UsageError(
                 f"{', '.join(fixed)} cannot change on resume (the run keeps its config.json); only {allowed} can"
             )

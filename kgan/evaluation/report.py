@@ -2,7 +2,7 @@
 
 import json
 
-from kgan import fileio, imaging
+from kgan import fileio
 from kgan.errors import UsageError
 from kgan.evaluation import figures
 
@@ -49,20 +49,24 @@ def write_report(out_dir, evaluation, class_names):
     Returns:
         The report as written, with its "figures" list.
     """
-    rows = summary_rows(evaluation.report)
+    pairs = evaluation.report["memorisation"]["pixel"]["pairs"]
     pictures = {
-        SAMPLES_FILE: figures.sample_grid(*evaluation.samples, class_names),
-        METRICS_FILE: figures.table_picture(HEADER, rows),
-        MEMORISATION_FILE: figures.labelled_rows(list(evaluation.memorised), ["generated", "nearest real"]),
-    }
+        SAMPLES_FILE: figures.sample_grid_png(*evaluation.samples, class_names),
+        METRICS_FILE: figures.table_png(HEADER, summary_rows(evaluation.report)),
+        MEMORISATION_FILE: figures.image_rows_png(
+            list(evaluation.memorised), ["generated", "nearest real"],
+            title=f"The {len(pairs)} generated samples closest to a training image",
+            column_labels=[f"{pair['distance']:.3f}" for pair in pairs], column_title="pixel RMS distance",
+        ),
+    }  # fmt: skip
     augmentation = evaluation.report["metrics"].get("augmentation")
     if augmentation:
-        pictures[AUGMENTATION_FILE] = figures.augmentation_curve(augmentation)
+        pictures[AUGMENTATION_FILE] = figures.augmentation_png(augmentation)
     report = {**evaluation.report, "figures": sorted(pictures)}
     with fileio.staged_directory(out_dir) as staging:  # the folder is atomic, so its files need not be
         (staging / REPORT_FILE).write_text(json.dumps(report, indent=2))
-        for name, picture in pictures.items():
-            (staging / name).write_bytes(imaging.png_bytes(picture))
+        for name, png in pictures.items():
+            (staging / name).write_bytes(png)
     return report
 
 

@@ -43,12 +43,13 @@ class ExportResult:
     seconds: float
 
 
-def default_output(run_dir):
-    """`exported/<run folder name>.onnx`, relative to the working directory."""
-    return EXPORT_FOLDER / f"{Path(run_dir).resolve().name}.onnx"
+def default_output(run_dir, epoch=None):
+    """`exported/<run folder name>.onnx` (`<name>-epochNNN.onnx` for a snapshot), relative to the working directory."""
+    suffix = "" if epoch is None else f"-epoch{epoch:03d}"
+    return EXPORT_FOLDER / f"{Path(run_dir).resolve().name}{suffix}.onnx"
 
 
-def export_onnx(run_dir, output=None, opset=None, uint8=False):
+def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None):
     """Exports the generator of a run folder to ONNX; the file appears only once it checks out.
 
     The generator is rebuilt in float32, whatever precision and backend it was trained
@@ -62,18 +63,20 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False):
         output: the .onnx file to write; defaults to `default_output(run_dir)`.
         opset: ONNX opset version; defaults to DEFAULT_OPSET.
         uint8: output uint8 images in [0, 255] instead of float32 in [-1, 1].
+        epoch: export the generator snapshot of this epoch (kept by --keep-every) instead of
+            generator.keras.
 
     Returns:
         An ExportResult.
     """
     started = time.perf_counter()
     run_dir = Path(run_dir)
-    output = default_output(run_dir) if output is None else Path(output)
+    output = default_output(run_dir, epoch) if output is None else Path(output)
     opset = DEFAULT_OPSET if opset is None else opset
     description = run_folder.read_description(run_dir)
     # On CPU, so that the reference is plain float32 (GPUs may use TF32 matmuls).
     with keras.device("cpu"):
-        generator = load_float32_generator(run_dir, description)
+        generator = load_float32_generator(run_dir, description, epoch)
         feeds = _random_feeds(description["generator"])
         expected = [_keras_images(generator, batch) for batch in feeds]
     try:
@@ -99,14 +102,15 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False):
     return ExportResult(output, max_abs_diff, time.perf_counter() - started)
 
 
-def load_float32_generator(run_dir, description):
+def load_float32_generator(run_dir, description, epoch=None):
     """The run's generator rebuilt with float32 layers, holding the weights of RUN_DIR/generator.keras.
 
     Args:
         run_dir: the run folder.
         description: its config.json (see kgan.formats.run_folder.read_description).
+        epoch: take the weights of this epoch's snapshot instead (see run_folder.generator_path).
     """
-    path = run_folder.generator_path(run_dir)
+    path = run_folder.generator_path(run_dir, epoch)
     try:
         with dtype_policy("float32"):
             generator = build_generator(**description["generator"])

@@ -1,6 +1,8 @@
-"""Callbacks of a training run: divergence guard and the per-epoch run recorder."""
+"""Callbacks of a training run: divergence guard, the per-epoch run recorder and the TensorBoard loggers."""
 
+import contextlib
 import csv
+import importlib.util
 import io
 import math
 import time
@@ -8,13 +10,22 @@ import time
 import keras
 import numpy as np
 
-from kgan import fileio, imaging
+from kgan import fileio, imaging, plots
+from kgan.errors import UsageError
 from kgan.formats import run_folder
 from kgan.training.checkpoint import save_checkpoint
 
 SAMPLE_COLUMNS = 10
 UNCONDITIONAL_GRID = 8
 LOSS_LIMIT = 1e3
+HISTORY_PANELS = (  # title, then (history column, label, colour) of each line
+    ("Losses", (("d_loss", "discriminator", "tab:blue"), ("g_loss", "generator", "tab:orange"))),
+    ("Discriminator's mean output",
+     (("d_real", "D(x), real images", "tab:green"), ("d_fake", "D(G(z)), generated", "tab:purple"))),
+)  # fmt: skip
+HISTORY_SIZE = (7.0, 5.0)  # inches
+MARKED_EPOCHS = 30  # up to this many epochs, each one is marked with a dot
+TENSORBOARD_NEEDS = ("tensorflow", "tensorboard")
 
 
 class DivergenceGuard(keras.callbacks.Callback):
@@ -35,8 +46,8 @@ class DivergenceGuard(keras.callbacks.Callback):
 
 
 class RunRecorder(keras.callbacks.Callback):
-    """After each good epoch: calibrated EMA statistics, sample grid, generator.keras,
-    checkpoint and history.csv.
+    """After each good epoch: calibrated EMA statistics, sample grid, generator.keras (and its
+    snapshot every `keep_every` epochs), checkpoint, history.csv and history.png.
 
     Args:
         run_dir: the run folder (a pathlib.Path).
@@ -45,9 +56,11 @@ class RunRecorder(keras.callbacks.Callback):
         history: rows of earlier epochs (when resuming).
         guard: the DivergenceGuard; epochs it stopped are not recorded.
         on_first_checkpoint: called once, after the first checkpoint is written.
+        keep_every: keep a copy of generator.keras after every this many epochs; None for none.
     """
 
-    def __init__(self, run_dir, seed, images_per_epoch, history=(), guard=None, on_first_checkpoint=None):
+    def __init__(self, run_dir, seed, images_per_epoch, history=(), guard=None, on_first_checkpoint=None,
+                 keep_every=None):  # fmt: skip
         super().__init__()
         self.run_dir = run_dir
         self.seed = seed
@@ -55,7 +68,11 @@ class RunRecorder(keras.callbacks.Callback):
         self.history = list(history)
         self.guard = guard
         self.on_first_checkpoint = on_first_checkpoint
+        self.keep_every = keep_every
         self._started = None
+
+    def on_train_begin(self, logs=None):
+        plots.require_matplotlib()  # history.png needs it: fail now, not after the first epoch
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -69,10 +86,16 @@ class RunRecorder(keras.callbacks.Callback):
         self.history.append(row)
         self.model.calibrate_sampling_generator()
         imaging.save_png(run_folder.sample_grid_path(self.run_dir, epoch + 1), self.sample_grid())
-        with fileio.atomic_path(self.run_dir / run_folder.GENERATOR_FILE, suffix=".keras") as tmp:
+        generator_file = self.run_dir / run_folder.GENERATOR_FILE
+        with fileio.atomic_path(generator_file, suffix=".keras") as tmp:
             self.model.sampling_generator.save(tmp)
+        if self.keep_every and (epoch + 1) % self.keep_every == 0:
+            fileio.write_bytes(run_folder.snapshot_path(self.run_dir, epoch + 1), generator_file.read_bytes())
         save_checkpoint(self.run_dir / run_folder.CHECKPOINT_FILE, self.model, epoch + 1, self.history)
         fileio.write_text(self.run_dir / run_folder.HISTORY_FILE, history_csv(self.history))
+        plots.write_png(
+            self.run_dir / run_folder.HISTORY_PLOT_FILE, lambda figure: draw_history(figure, self.history), HISTORY_SIZE
+        )
         if self.on_first_checkpoint is not None:
             self.on_first_checkpoint()
             self.on_first_checkpoint = None
@@ -89,6 +112,103 @@ class RunRecorder(keras.callbacks.Callback):
         labels = np.repeat(np.arange(rows, dtype=np.int32), columns)
         images = model.sampling_generator(model.generator_inputs(z, labels), training=False)
         return imaging.make_grid(imaging.to_uint8(keras.ops.convert_to_numpy(images)), rows)
+
+
+class TensorBoardSamples(keras.callbacks.Callback):
+    """Logs each recorded epoch's sample grid (RUN_DIR/samples/epoch_NNN.png) to TensorBoard as an image.
+
+    The image's step is Keras's epoch index (0-based), as for the scalars of keras.callbacks.TensorBoard.
+    Put it after the RunRecorder: an epoch the recorder did not record (diverged) logs nothing.
+
+    Args:
+        run_dir: the run folder.
+        log_dir: the TensorBoard run folder to write the events to.
+    """
+
+    def __init__(self, run_dir, log_dir):
+        super().__init__()
+        self.run_dir = run_dir
+        self.log_dir = log_dir
+        self._writer = None
+
+    def on_train_begin(self, logs=None):
+        import tensorflow as tf
+
+        self._writer = tf.summary.create_file_writer(str(self.log_dir))
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+        from PIL import Image
+
+        path = run_folder.sample_grid_path(self.run_dir, epoch + 1)
+        if not path.exists():
+            return
+        with Image.open(path) as picture:
+            grid = np.asarray(picture)
+        with self._writer.as_default():
+            tf.summary.image("samples", grid.reshape(1, grid.shape[0], grid.shape[1], -1), step=epoch)
+        self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        self._writer.close()
+
+
+def check_tensorboard():
+    """Raises UsageError unless tensorflow and tensorboard, which --tensorboard writes through, are installed."""
+    missing = [name for name in TENSORBOARD_NEEDS if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UsageError(
+            f"--tensorboard writes through TensorFlow's summaries, but {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not installed here: "
+            f"pip install {' '.join(missing)}, or train without --tensorboard"
+        )
+
+
+def tensorboard_callbacks(run_dir):
+    """Keras's TensorBoard callback (losses, D outputs, learning rates) and TensorBoardSamples, into
+    RUN_DIR/tensorboard; put them after the RunRecorder.
+
+    Args:
+        run_dir: the run folder.
+
+    Raises:
+        UsageError: when tensorflow or tensorboard is not installed (see check_tensorboard).
+    """
+    check_tensorboard()
+    if keras.config.backend() != "tensorflow":
+        import tensorflow as tf
+
+        with contextlib.suppress(RuntimeError):  # raised when TensorFlow already set up its devices
+            tf.config.set_visible_devices([], "GPU")  # summaries need no GPU: leave its memory to the backend
+    log_dir = run_dir / run_folder.TENSORBOARD_FOLDER
+    return [
+        keras.callbacks.TensorBoard(log_dir, write_graph=False),
+        TensorBoardSamples(run_dir, log_dir / run_folder.TENSORBOARD_SAMPLES),
+    ]
+
+
+def draw_history(figure, rows):
+    """Draws the losses and the discriminator's mean outputs per epoch, on two panels sharing the epochs.
+
+    Args:
+        figure: the matplotlib Figure to draw on (see kgan.plots.render).
+        rows: the history rows: epoch, d_loss, g_loss, d_real and d_fake.
+    """
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = [row["epoch"] for row in rows]
+    marker = "o" if len(rows) <= MARKED_EPOCHS else None
+    panels = figure.subplots(len(HISTORY_PANELS), 1, sharex=True)
+    for axes, (title, series) in zip(panels, HISTORY_PANELS):
+        for key, label, colour in series:
+            axes.plot(epochs, [row[key] for row in rows], label=label, color=colour, marker=marker, markersize=4)
+        axes.set_title(title)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    outputs = panels[-1]
+    outputs.axhline(0.5, color="0.6", linewidth=1, linestyle="--", zorder=1)
+    outputs.set_ylim(0, 1)
+    outputs.xaxis.set_major_locator(MaxNLocator(integer=True))
+    outputs.set_xlabel("epoch")
 
 
 def history_csv(rows):

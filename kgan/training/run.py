@@ -13,7 +13,7 @@ from kgan.data.batches import BatchFeeder
 from kgan.errors import KganError, UsageError
 from kgan.formats import run_folder
 from kgan.training.builder import build_model, describe, prepare_data
-from kgan.training.callbacks import DivergenceGuard, RunRecorder
+from kgan.training.callbacks import DivergenceGuard, RunRecorder, tensorboard_callbacks
 from kgan.training.checkpoint import load_checkpoint
 
 
@@ -63,7 +63,7 @@ def resume_run(run_dir, verbose=1, **changes):
         run_dir: a run folder written by start_run.
         verbose: keras fit verbosity.
         **changes: options a resumed run may change (kgan.config.CHANGEABLE_ON_RESUME):
-            `epochs`, the new total number of epochs, and `jit`.
+            `epochs`, the new total number of epochs, `jit`, `tensorboard` and `keep_every`.
     """
     run_dir = Path(run_dir)
     config = run_folder.read_config(run_dir).resumed_with(**changes)
@@ -96,6 +96,7 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
     recorder = RunRecorder(
         run_dir, config.seed, feeder.steps_per_epoch * config.batch_size, history, guard,
         on_first_checkpoint=(lambda: shutil.rmtree(backup, ignore_errors=True)) if backup else None,
+        keep_every=config.keep_every,
     )  # fmt: skip
     try:
         model.fit(
@@ -103,7 +104,7 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
             epochs=config.epochs,
             initial_epoch=initial_epoch,
             shuffle=False,  # the feeder shuffles by (seed, epoch); keras would reorder batches with `random`
-            callbacks=[guard, recorder],
+            callbacks=[guard, recorder, *(tensorboard_callbacks(run_dir) if config.tensorboard else [])],
             verbose=verbose,
         )
     except BaseException:

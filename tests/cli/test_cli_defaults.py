@@ -18,7 +18,8 @@ def test_train_defaults_are_train_configs():
     defaults = TrainConfig()
     for field in dataclasses.fields(TrainConfig):
         if field.name in ("epochs", "batch_size", "latent_dim", "width", "d_width", "upsampling", "lr", "beta_1",
-                          "ema", "ema_decay", "label_smoothing", "diffaugment", "seed"):  # fmt: skip
+                          "ema", "ema_decay", "label_smoothing", "diffaugment", "seed", "tensorboard",
+                          "keep_every"):  # fmt: skip
             assert option(train, field.name).default == getattr(defaults, field.name), field.name
     assert tuple(option(train, "upsampling").type.choices) == UPSAMPLING_MODES
 

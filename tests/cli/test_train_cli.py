@@ -1,12 +1,14 @@
 """`kgan train` through click's CliRunner: outputs, resume, overwrite and bad input."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from cli.main import cli
+from kgan.training.callbacks import TENSORBOARD_NEEDS
 from tests.conftest import TINY, assert_one_line_error
 
 
@@ -30,13 +32,43 @@ def test_train_writes_a_complete_run_folder(runner, tmp_path, backend):
     assert (config["generator"]["width"], config["discriminator"]["width"]) == (4, 6)
     assert config["train"]["conditional"] is True  # digits has labels
     assert config["data"]["class_names"] == [str(digit) for digit in range(10)]
-    for name in ("generator.keras", "checkpoints/last.npz", "samples/epoch_001.png", "samples/epoch_002.png"):
+    samples = ("samples/epoch_001.png", "samples/epoch_002.png")
+    for name in ("generator.keras", "checkpoints/last.npz", "history.png", *samples):
         assert (run_dir / name).is_file(), name
     header, *rows = (run_dir / "history.csv").read_text().splitlines()
     assert header.split(",")[:5] == ["epoch", "d_fake", "d_loss", "d_real", "g_loss"] and len(rows) == 2
     grid = np.asarray(Image.open(run_dir / "samples" / "epoch_002.png"))
     assert grid.shape == (10 * 18 + 2, 10 * 18 + 2)  # one row per class, 10 columns of 16px + padding
     assert not list(run_dir.rglob(".*tmp*")), "temporary files left behind"
+    assert not (run_dir / "snapshots").exists() and not (run_dir / "tensorboard").exists()  # both off by default
+
+
+def test_keep_every_keeps_snapshots_and_can_change_on_resume(runner, tmp_path):
+    import keras
+
+    run_dir = tmp_path / "run"
+    result = runner.invoke(cli, tiny_args(run_dir, epochs=4, keep_every=2))
+    assert result.exit_code == 0, result.output
+    snapshots = run_dir / "snapshots"
+    kept = ["generator_epoch_002.keras", "generator_epoch_004.keras"]
+    assert sorted(path.name for path in snapshots.iterdir()) == kept
+    assert (snapshots / "generator_epoch_004.keras").read_bytes() == (run_dir / "generator.keras").read_bytes()
+    generator = keras.saving.load_model(snapshots / "generator_epoch_002.keras")
+    assert generator.output_shape == (None, 16, 16, 1)
+
+    result = runner.invoke(cli, ["train", "--resume", "--epochs", "6", "--keep-every", "5", "--out", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in snapshots.iterdir()) == [*kept, "generator_epoch_005.keras"]
+    assert json.loads((run_dir / "config.json").read_text())["train"]["keep_every"] == 5
+
+
+def test_tensorboard_without_tensorflow_is_one_line_exit_2(runner, tmp_path, monkeypatch):
+    for name in TENSORBOARD_NEEDS:
+        monkeypatch.setitem(sys.modules, name, None)  # as on the jax backend without TensorFlow installed
+    result = runner.invoke(cli, tiny_args(tmp_path / "run") + ["--tensorboard"])
+    assert_one_line_error(result)
+    assert "tensorflow and tensorboard are not installed here" in result.output
+    assert not (tmp_path / "run").exists()
 
 
 def test_generator_keras_loads_and_generates(runner, tmp_path):
@@ -88,7 +120,9 @@ def test_resume_continues_and_refuses_changed_options(runner, tmp_path):
     result = runner.invoke(cli, ["train", "--resume", "--lr", "0.1", "--beta1", "0.9", "--out", str(run_dir)])
     assert_one_line_error(result)
     assert "--lr, --beta1 cannot change on --resume" in result.output
-    assert "only --epochs, --jit/--no-jit and --backend can" in result.output
+    assert "only --epochs, --jit/--no-jit, --tensorboard/--no-tensorboard, --keep-every and --backend can" in (
+        result.output
+    )
     result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
     assert_one_line_error(result)
     assert "already trained 2 of 2 epochs" in result.output
@@ -119,6 +153,7 @@ def test_resume_applies_no_jit(runner, tmp_path, monkeypatch):
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"lr": -1}, "lr must lie in"),
         ({"d_width": 0}, "d-width must be an integer >= 1"),
+        ({"keep_every": 0}, "keep-every must be an integer >= 1, not 0"),
         ({"batch_size": 5000}, "larger than the dataset"),
         ({"label_smoothing": 0.7}, "label smoothing"),
         ({"diffaugment": "colour"}, "unknown DiffAugment"),

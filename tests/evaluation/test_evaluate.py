@@ -22,6 +22,7 @@ from kgan.evaluation.options import parse_k
 from kgan.evaluation.real_data import RealSplits, held_out_mask
 from kgan.evaluation.scores import over_runs
 from tests.conftest import ROOT, TINY_RUN, assert_one_line_error
+from tests.evaluation.test_figures import drawn_by_matplotlib
 
 FAST = ("--classifier-epochs", 1, "--seeds", 0)
 FIGURES = ["augmentation.png", "memorisation.png", "metrics.png", "samples.png"]
@@ -67,6 +68,7 @@ def test_report_json_figures_and_summary_table(full, run_dir):
     assert sorted(path.name for path in out.iterdir()) == sorted(["report.json", *FIGURES])
     assert (out / "report.json").stat().st_mode & 0o777 == 0o644  # ordinary, not mkstemp's 0600
     assert report["figures"] == FIGURES
+    assert all(drawn_by_matplotlib((out / name).read_bytes()) for name in FIGURES)
     assert report["generator"] == {
         "path": str(run_dir), "kind": "run", "image_shape": [16, 16, 1], "num_classes": 10,
         "class_names": [str(digit) for digit in range(10)],

@@ -37,14 +37,14 @@ def mixed_precision_run(tmp_path_factory):
     return run_dir
 
 
-def run_both(path, run_dir, batch_sizes):
+def run_both(path, run_dir, batch_sizes, keras_file="generator.keras"):
     """[(onnxruntime images, keras float32 images)] of the same random z and labels, per batch size.
 
-    The keras generator is rebuilt in float32 here, independently of kgan.export.
+    The keras generator (RUN_DIR/keras_file) is rebuilt in float32 here, independently of kgan.export.
     """
     description = json.loads((run_dir / "config.json").read_text())
     arguments = description["generator"]
-    saved = keras.saving.load_model(run_dir / "generator.keras", compile=False)
+    saved = keras.saving.load_model(run_dir / keras_file, compile=False)
     with dtype_policy("float32"):
         model = build_generator(**arguments)
     model.set_weights(saved.get_weights())
@@ -168,6 +168,31 @@ def test_uint8_export_at_another_opset_from_the_command_line(runner, tmp_path):
     assert images.dtype == np.uint8
     assert np.abs(images.astype(int) - imaging.to_uint8(expected).astype(int)).max() <= 1
     assert OnnxGenerator(output).output_dtype == np.uint8
+
+
+def test_a_snapshot_exports_with_epoch(runner, tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    shutil.copytree(TINY_RUN, run_dir)
+    snapshot = keras.saving.load_model(run_dir / "generator.keras", compile=False)
+    snapshot.set_weights([weights * 0.5 for weights in snapshot.get_weights()])  # unlike generator.keras
+    (run_dir / "snapshots").mkdir()
+    snapshot.save(run_dir / "snapshots" / "generator_epoch_002.keras")
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(cli, ["export", "onnx", str(run_dir), "--epoch", "2"])
+
+    assert result.exit_code == 0, result.output
+    output = tmp_path / "exported" / "run-epoch002.onnx"
+    ((images, expected),) = run_both(output, run_dir, (5,), keras_file="snapshots/generator_epoch_002.keras")
+    assert_matches_keras(images, expected)
+    ((_, last),) = run_both(output, run_dir, (5,))
+    assert np.abs(images - last).max() > 0.01, "exported generator.keras, not the snapshot"
+
+    result = runner.invoke(cli, ["export", "onnx", str(run_dir), "--epoch", "3", "-o", "three.onnx"])
+
+    assert_one_line_error(result)
+    assert "has no generator snapshot of epoch 3: it kept epochs 2" in result.output
+    assert not (tmp_path / "three.onnx").exists()
 
 
 def _differ_from_keras(monkeypatch):
