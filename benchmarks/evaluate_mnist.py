@@ -41,7 +41,7 @@ def main():
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")
     parser.add_argument("--temperature", type=float, default=1.3,
                         help="Standard deviation of the generated images' z (default 1.3: the best CAS on digits "
-                             "held out of the training split; README, Sampling temperature).")
+                             "held out of the training split; docs/measurements.md, Sampling temperature).")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of CAS and augmentation (default 0,1,2).")
     parser.add_argument("--k", default="10,100", help="Real images per class for augmentation (default 10,100).")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default=None)

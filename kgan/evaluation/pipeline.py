@@ -49,7 +49,7 @@ class Evaluation:
     """What `evaluate` found.
 
     Args:
-        report: the JSON-ready report (see README, "The report folder").
+        report: the JSON-ready report (see docs/evaluate.md, "The report folder").
         samples: (uint8 images, int64 labels) the generator made.
         memorised: (generated images, their nearest training images) of the pixel-space
             memorisation pairs.

@@ -89,7 +89,8 @@ class DCGAN(GANTrainer, keras.Model):
         """Gives the EMA generator batch-norm statistics measured on its own activations.
 
         Its weights are an average, but its statistics are the training generator's; with
-        them, samples in inference mode come out measurably worse (see README, "EMA").
+        them, samples in inference mode come out measurably worse (see docs/training.md,
+        "EMA and batch-norm statistics").
         """
         if self.ema_generator is not None:
             calibrate_batch_norm(self.ema_generator, self.latent_dim, self.num_classes, seed=self.seed or 0)
