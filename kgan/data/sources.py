@@ -1,6 +1,7 @@
 """Loads `--dataset` specs into an ImageDataset of uint8 images and integer labels."""
 
 import dataclasses
+import os
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +14,7 @@ from kgan.errors import KganError, UsageError, first_line
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DIGIT_NAMES = [str(digit) for digit in range(10)]
 FASHION_NAMES = [
-    "t-shirt", "trouser", "pullover", "dress", "coat",
+    "t-shirt-top", "trouser", "pullover", "dress", "coat",
     "sandal", "shirt", "sneaker", "bag", "ankle-boot",
 ]  # fmt: skip
 CIFAR10_NAMES = [
@@ -21,6 +22,17 @@ CIFAR10_NAMES = [
     "dog", "frog", "horse", "ship", "truck",
 ]  # fmt: skip
 DOWNLOADABLE = {"mnist": DIGIT_NAMES, "fashion_mnist": FASHION_NAMES, "cifar10": CIFAR10_NAMES}
+# What keras.datasets' load_data leaves in its cache (KERAS_HOME, else ~/.keras, else /tmp/.keras):
+# when it is there, loading needs no network.
+KERAS_CACHED_FILES = {
+    "mnist": "datasets/mnist.npz",
+    "fashion_mnist": "datasets/fashion-mnist/train-images-idx3-ubyte.gz",
+    "cifar10": "datasets/cifar-10-batches-py-target",
+}
+# Debian's dataset packages (`apt-get install dataset-fashion-mnist`) put the official IDX files here.
+SYSTEM_DATASETS = Path("/usr/share/datasets")
+SYSTEM_FOLDERS = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}
+SYSTEM_PACKAGES = {"fashion_mnist": "dataset-fashion-mnist"}
 BUILTIN_DATASETS = ("digits", *DOWNLOADABLE)
 DEFAULT_FOLDER_IMAGE_SIZE = 64
 DEFAULT_DIGITS_IMAGE_SIZE = 28
@@ -85,7 +97,7 @@ def _load_raw(spec, image_size, channels):
     if spec == "digits":
         return (*_load_digits(), DEFAULT_DIGITS_IMAGE_SIZE)
     if spec in DOWNLOADABLE:
-        return (*_load_keras_dataset(spec), DEFAULT_FOLDER_IMAGE_SIZE)
+        return (*_load_named_dataset(spec), DEFAULT_FOLDER_IMAGE_SIZE)
     path = Path(spec).expanduser()
     if not path.exists():
         raise UsageError(
@@ -113,15 +125,35 @@ def _load_digits():
     return images, digits.target.astype(np.int64), DIGIT_NAMES
 
 
+def _load_named_dataset(name):
+    """A downloadable dataset's training split: keras's cache, else the system's copy, else a download."""
+    system_folder = SYSTEM_DATASETS / SYSTEM_FOLDERS[name] if name in SYSTEM_FOLDERS else None
+    if not _in_keras_cache(name) and system_folder is not None and system_folder.is_dir() \
+            and _idx_files(system_folder, "idx3"):
+        images, labels, _ = _load_idx_folder(system_folder)
+        if labels is None:
+            raise UsageError(f"{system_folder} has images but no labels file: reinstall its package")
+        return images, labels, DOWNLOADABLE[name]
+    return _load_keras_dataset(name)
+
+
+def _in_keras_cache(name):
+    homes = [Path(os.environ["KERAS_HOME"])] if os.environ.get("KERAS_HOME") else [Path.home() / ".keras"]
+    homes.append(Path("/tmp/.keras"))  # where keras caches when the home folder is not writable
+    return any((home / KERAS_CACHED_FILES[name]).exists() for home in homes)
+
+
 def _load_keras_dataset(name):
     import keras
 
     try:
         (images, labels), _ = getattr(keras.datasets, name).load_data()
     except Exception as error:  # keras raises bare Exception on download failures
+        package = SYSTEM_PACKAGES.get(name)
+        system_copy = f"apt-get install {package} (Debian), or " if package else ""
         raise KganError(
             f"could not load {name} through keras' download cache ({first_line(error)}); "
-            f"when offline, pass a local copy instead: --dataset PATH (IDX folder, .npz or image folder)"
+            f"when offline, {system_copy}pass a local copy instead: --dataset PATH (IDX folder, .npz or image folder)"
         ) from error
     if images.ndim == 3:
         images = images[..., None]

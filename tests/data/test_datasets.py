@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from kgan.config import SUPPORTED_IMAGE_SIZES, check_image_size
-from kgan.data import load_dataset
+from kgan.data import load_dataset, sources
 from kgan.data.idx import read_idx
 from kgan.errors import KganError, UsageError
 
@@ -132,16 +132,60 @@ def test_missing_and_empty_datasets(tmp_path):
         load_dataset(tmp_path / "empty")
 
 
-def test_downloadable_dataset_offline_fails_clearly(monkeypatch, tmp_path):
-    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache, so keras must download
-
+def refuse_network(monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("network is unreachable (test)")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    with pytest.raises(KganError, match="when offline, pass a local copy"):
+
+
+def test_downloadable_dataset_offline_fails_clearly(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache, so keras must download
+    monkeypatch.setattr(sources, "SYSTEM_DATASETS", tmp_path / "no-system-datasets")
+    refuse_network(monkeypatch)
+    with pytest.raises(KganError, match=r"offline, apt-get install dataset-fashion-mnist \(Debian\), or pass a"):
         load_dataset("fashion_mnist")
+
+
+def write_official_idx_files(folder, train_images, train_labels):
+    """The four files of an official (Fashion-)MNIST release, as Debian installs them; the test split is all 0."""
+    folder.mkdir(parents=True)
+    files = {
+        "train-images-idx3-ubyte.gz": train_images,
+        "train-labels-idx1-ubyte.gz": train_labels,
+        "t10k-images-idx3-ubyte.gz": np.zeros((3, 28, 28), np.uint8),
+        "t10k-labels-idx1-ubyte.gz": np.zeros(3, np.uint8),
+    }
+    for name, array in files.items():
+        write_idx(folder / name, array)
+
+
+def test_a_named_dataset_loads_offline_from_the_system_copy(monkeypatch, tmp_path):
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(1, 256, (20, 28, 28), dtype=np.uint8), np.arange(20, dtype=np.uint8) % 10
+    write_official_idx_files(tmp_path / "system" / "fashion-mnist", images, labels)
+    monkeypatch.setattr(sources, "SYSTEM_DATASETS", tmp_path / "system")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "empty-keras-home"))
+    refuse_network(monkeypatch)
+
+    dataset = load_dataset("fashion_mnist")
+
+    np.testing.assert_array_equal(dataset.images[..., 0], images)  # the training split, not t10k
+    np.testing.assert_array_equal(dataset.labels, labels)
+    assert dataset.class_names[0] == "t-shirt-top" and dataset.class_names[9] == "ankle-boot"
+
+
+def test_keras_cache_comes_before_the_system_copy(monkeypatch, tmp_path):
+    write_official_idx_files(tmp_path / "system" / "mnist", np.zeros((2, 28, 28), np.uint8), np.zeros(2, np.uint8))
+    monkeypatch.setattr(sources, "SYSTEM_DATASETS", tmp_path / "system")
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (tmp_path / "keras" / "datasets").mkdir(parents=True)
+    (tmp_path / "keras" / "datasets" / "mnist.npz").write_bytes(b"keras's cached copy")
+    cached = np.full((4, 28, 28, 1), 7, np.uint8), np.arange(4, dtype=np.int64), sources.DIGIT_NAMES
+    monkeypatch.setattr(sources, "_load_keras_dataset", lambda name: cached)
+
+    assert len(load_dataset("mnist")) == 4
 
 
 def test_feeder_order_depends_on_seed_and_epoch_only():
