@@ -20,8 +20,9 @@ from kgan.evaluation.options import METRICS
               help="Held-out real test images, from the end of each class (default: the last 1/8).")
 @click.option("-n", "--num-samples", type=click.IntRange(min=1), default=None,
               help="Generated images (default: as many as the real training split).")
-@click.option("--temperature", type=float, default=1.0, show_default=True,
-              help="Standard deviation of the generated images' z, as in kgan generate.")
+@click.option("--temperature", type=float, default=None,
+              help="Standard deviation of the generated images' z, as in kgan generate (default: the one an "
+                   ".onnx GENERATOR was exported with; 1 for a run folder).")
 @click.option("--seeds", default="0,1,2", show_default=True, help="Seeds of the CAS and augmentation classifiers.")
 @click.option("--metrics", default=None,
               help=f"Comma list among {','.join(METRICS)} (default: all but inception; "

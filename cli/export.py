@@ -28,9 +28,13 @@ def export():
 @click.option("--epoch", type=click.IntRange(min=1), default=None,
               help="Export the generator snapshot of this epoch, kept by `kgan train --keep-every` "
                    "(default: the last generator, generator.keras).")
+@click.option("--temperature", type=float, default=None,
+              help="Sampling temperature (standard deviation of z) to record in the file: kgan generate, "
+                   "kgan.runtime and kgan evaluate use it unless told otherwise. Choose it on held-out data "
+                   "with kgan evaluate --temperature (default: 1).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @reports_errors
-def export_onnx_command(run_dir, output, opset, uint8, backend, epoch, overwrite):
+def export_onnx_command(run_dir, output, opset, uint8, backend, epoch, temperature, overwrite):
     """Export the generator of RUN_DIR to ONNX, for `kgan generate` and onnxruntime.
 
     The file follows docs/onnx-contract.md. It is written only after onnxruntime has
@@ -44,7 +48,7 @@ def export_onnx_command(run_dir, output, opset, uint8, backend, epoch, overwrite
     output = default_output(run_dir, epoch) if output is None else output
     if output.exists() and not overwrite:
         raise UsageError(f"{output} already exists: pass --overwrite to replace it, or choose another --output")
-    result = export_onnx(run_dir, output, opset, uint8, epoch)
+    result = export_onnx(run_dir, output, opset, uint8, epoch, temperature)
     click.echo(
         f"Exported {result.path} ({_file_size(result.path)}): max abs diff vs keras "
         f"{result.max_abs_diff:.1e}, {result.seconds:.1f} s."

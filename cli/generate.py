@@ -30,8 +30,9 @@ from cli.errors import reports_errors
     help="png: one folder per class; npz: samples.npz with x and y.",
 )
 @click.option("--truncation", type=float, help="Redraw latent entries until every |z| <= this.")
-@click.option("--temperature", type=float, default=1.0, show_default=True,
-              help="Standard deviation of z: above 1 more varied images, below 1 more typical ones.")
+@click.option("--temperature", type=float, default=None,
+              help="Standard deviation of z: above 1 more varied images, below 1 more typical ones "
+                   "(default: the temperature MODEL was exported with, 1 when none).")
 @click.option(
     "--provider",
     type=click.Choice(["auto", "cpu", "cuda"]),
@@ -84,4 +85,5 @@ def generate(model, num_images, out, labels, seed, batch_size, output_format, tr
             threads=threads,
         )
     rate = num_images / (time.perf_counter() - started)
-    click.echo(f"Wrote {num_images} images to {out} ({output_format}, {rate:.0f} images/s)")
+    used = generator.temperature if temperature is None else temperature
+    click.echo(f"Wrote {num_images} images to {out} ({output_format}, temperature {used:g}, {rate:.0f} images/s)")

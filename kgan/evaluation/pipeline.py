@@ -27,7 +27,8 @@ class EvaluationSettings:
         k: real images per class of the augmentation study, ints or "all".
         classifier: a ClassifierSettings, for every classifier trained.
         inception_weights: InceptionV3 weights file, for the "inception" metric.
-        temperature: standard deviation of the generated images' z (kgan.latents).
+        temperature: standard deviation of the generated images' z (kgan.latents); None
+            for the generator's own (an ONNX file's recorded temperature; 1 for a run folder).
     """
 
     num_samples: int | None = None
@@ -36,7 +37,7 @@ class EvaluationSettings:
     k: tuple = (10, 100, ALL)
     classifier: ClassifierSettings = ClassifierSettings()
     inception_weights: str | None = None
-    temperature: float = 1.0
+    temperature: float | None = None
 
     def describe(self):
         settings = dataclasses.asdict(self)
@@ -75,7 +76,7 @@ def check_settings(settings, source, splits):
         )
     if settings.num_samples is not None and settings.num_samples < MIN_SAMPLES:
         raise UsageError(f"--num-samples must be at least {MIN_SAMPLES}, not {settings.num_samples}")
-    if not settings.temperature > 0:  # also rejects NaN
+    if settings.temperature is not None and not settings.temperature > 0:  # also rejects NaN
         raise UsageError(f"--temperature must be a positive number, not {settings.temperature}")
     if "augment" in settings.metrics:
         check_k(settings.k, splits.train)
@@ -100,8 +101,9 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     check_settings(settings, source, splits)
     metrics, train, test = settings.metrics, splits.train, splits.test
     num_samples = settings.num_samples or len(train)
-    say(f"generating {num_samples} images")
-    samples = source.generate(num_samples, seed=settings.seeds[0], temperature=settings.temperature)
+    temperature = source.temperature if settings.temperature is None else settings.temperature
+    say(f"generating {num_samples} images at temperature {temperature:g}")
+    samples = source.generate(num_samples, seed=settings.seeds[0], temperature=temperature)
 
     classifier_train, is_reference = splits.classifier_and_reference()
     say(f"reference classifier: training on {len(classifier_train)} real images, or loading it from the cache")
@@ -150,7 +152,7 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
         "generator": source.describe(),
         "data": splits.describe(),
         "settings": {**settings.describe(), "num_samples": num_samples, "scored_samples": scored,
-                     "classifier_steps": steps},  # fmt: skip
+                     "classifier_steps": steps, "temperature": temperature},  # fmt: skip
         "classifier": {
             "cache_key": key, "cached": cached, "training_images": len(classifier_train), "test_accuracy": real_accuracy
         },  # fmt: skip

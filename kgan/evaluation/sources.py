@@ -10,7 +10,7 @@ import numpy as np
 
 from kgan import imaging
 from kgan.errors import UsageError
-from kgan.formats import run_folder
+from kgan.formats import onnx_contract, run_folder
 from kgan.latents import latent_vectors
 
 BATCH_SIZE = 256
@@ -44,6 +44,7 @@ class OnnxSource:
         image_shape: (H, W, C) of one image.
         num_classes: classes of a conditional generator; 0 when unconditional.
         class_names: one name per class, or empty.
+        temperature: the sampling temperature used when none is given (the file's recorded one).
     """
 
     def __init__(self, path):
@@ -54,17 +55,18 @@ class OnnxSource:
         self.image_shape = self._generator.image_shape
         self.num_classes = self._generator.num_classes
         self.class_names = list(self._generator.class_names)
+        self.temperature = self._generator.temperature
 
     def describe(self):
         return {"path": str(self.path), "kind": "onnx", **_shape_description(self)}
 
-    def generate(self, n, seed, temperature=1.0):
+    def generate(self, n, seed, temperature=None):
         """(uint8 images [n, H, W, C], int64 labels [n]) with balanced classes.
 
         Args:
             n: number of images.
             seed: non-negative seed; the same seed gives the same images.
-            temperature: standard deviation of z (kgan.latents).
+            temperature: standard deviation of z (kgan.latents); None for `self.temperature`.
         """
         return self._generator.generate(n, seed=seed, temperature=temperature, batch_size=BATCH_SIZE)
 
@@ -92,21 +94,23 @@ class RunSource:
             raise UsageError(
                 f"{self.path}/{run_folder.CONFIG_FILE} lacks the generator's description ({error!r})"
             ) from error
+        self.temperature = onnx_contract.DEFAULT_TEMPERATURE  # a run folder records none
         self._model = None
 
     def describe(self):
         return {"path": str(self.path), "kind": "run", **_shape_description(self)}
 
-    def generate(self, n, seed, temperature=1.0):
+    def generate(self, n, seed, temperature=None):
         """(uint8 images [n, H, W, C], int64 labels [n]) with balanced classes, in batches.
 
         Args:
             n: number of images.
             seed: non-negative seed of the latent vectors, drawn as for the ONNX contract
                 (kgan.latents), so the run and its export make the same images.
-            temperature: standard deviation of z (kgan.latents).
+            temperature: standard deviation of z (kgan.latents); None for `self.temperature`.
         """
         model = self._load()
+        temperature = self.temperature if temperature is None else temperature
         latents = latent_vectors(range(n), seed, self.latent_dim, temperature=temperature)
         labels = np.arange(n, dtype=np.int64) % self.num_classes if self.num_classes else np.full(n, -1, np.int64)
         images = np.empty((n, *self.image_shape), np.uint8)

@@ -49,7 +49,7 @@ def default_output(run_dir, epoch=None):
     return EXPORT_FOLDER / f"{Path(run_dir).resolve().name}{suffix}.onnx"
 
 
-def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None):
+def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, temperature=None):
     """Exports the generator of a run folder to ONNX; the file appears only once it checks out.
 
     The generator is rebuilt in float32, whatever precision and backend it was trained
@@ -65,11 +65,16 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None):
         uint8: output uint8 images in [0, 255] instead of float32 in [-1, 1].
         epoch: export the generator snapshot of this epoch (kept by --keep-every) instead of
             generator.keras.
+        temperature: the sampling temperature to record in the metadata, which kgan generate,
+            kgan.runtime and kgan evaluate then use by default; None records 1.
 
     Returns:
         An ExportResult.
     """
     started = time.perf_counter()
+    temperature = onnx_contract.DEFAULT_TEMPERATURE if temperature is None else temperature
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise UsageError(f"temperature must be a positive number, not {temperature!r}")
     run_dir = Path(run_dir)
     output = default_output(run_dir, epoch) if output is None else Path(output)
     opset = DEFAULT_OPSET if opset is None else opset
@@ -80,7 +85,7 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None):
         feeds = _random_feeds(description["generator"])
         expected = [_keras_images(generator, batch) for batch in feeds]
     try:
-        metadata = contract_metadata(description, generator.output.shape[1:], uint8)
+        metadata = contract_metadata(description, generator.output.shape[1:], uint8, temperature)
     except (KeyError, TypeError) as error:
         raise UsageError(f"{run_dir}/config.json lacks what the ONNX metadata needs ({error!r})") from error
     conditional = len(generator.inputs) > 1
@@ -128,13 +133,14 @@ def load_float32_generator(run_dir, description, epoch=None):
     return generator
 
 
-def contract_metadata(description, image_shape, uint8):
+def contract_metadata(description, image_shape, uint8, temperature=onnx_contract.DEFAULT_TEMPERATURE):
     """The contract's metadata_props of a run's generator, as strings.
 
     Args:
         description: the run's config.json.
         image_shape: (H, W, C) of the generator's images.
         uint8: whether the graph outputs uint8 in [0, 255].
+        temperature: the sampling temperature readers use by default.
     """
     arguments = description["generator"]
     metadata = onnx_contract.GeneratorMetadata(
@@ -143,6 +149,7 @@ def contract_metadata(description, image_shape, uint8):
         class_names=tuple(description["data"].get("class_names") or ()),
         image_shape=tuple(image_shape),
         value_range=onnx_contract.UINT8_RANGE if uint8 else onnx_contract.FLOAT_RANGE,
+        temperature=float(temperature),
     )
     return onnx_contract.metadata_props(metadata, description["train"]["dataset"], description)
 

@@ -27,6 +27,8 @@ CHANNEL_ORDER = PREFIX + "channel_order"
 VALUE_RANGE = PREFIX + "value_range"
 DATASET = PREFIX + "dataset"
 TRAINING_CONFIG = PREFIX + "training_config"
+TEMPERATURE = PREFIX + "temperature"  # the sampling temperature readers use unless told otherwise
+DEFAULT_TEMPERATURE = 1.0
 
 
 def input_names(conditional):
@@ -44,6 +46,8 @@ class GeneratorMetadata:
         class_names: one name per class, or an empty tuple when unnamed.
         image_shape: (H, W, C) of one image.
         value_range: (low, high) of the `image` output's values.
+        temperature: the standard deviation of z to sample with unless told otherwise,
+            chosen on held-out data when it is not 1.
     """
 
     latent_dim: int
@@ -51,6 +55,7 @@ class GeneratorMetadata:
     class_names: tuple
     image_shape: tuple
     value_range: tuple = FLOAT_RANGE
+    temperature: float = DEFAULT_TEMPERATURE
 
 
 def metadata_props(metadata, dataset, training_config):
@@ -69,6 +74,7 @@ def metadata_props(metadata, dataset, training_config):
         IMAGE_SHAPE: json.dumps(list(metadata.image_shape)),
         CHANNEL_ORDER: "L" if metadata.image_shape[-1] == 1 else "RGB",
         VALUE_RANGE: json.dumps(list(metadata.value_range)),
+        TEMPERATURE: repr(float(metadata.temperature)),
         DATASET: str(dataset),
         TRAINING_CONFIG: json.dumps(training_config),
     }
@@ -94,10 +100,13 @@ def read_metadata(props, source):
             class_names=tuple(json.loads(props.get(CLASS_NAMES, "[]"))),
             image_shape=tuple(int(size) for size in json.loads(props[IMAGE_SHAPE])),
             value_range=(float(low), float(high)),
+            temperature=float(props.get(TEMPERATURE, DEFAULT_TEMPERATURE)),
         )
     except (KeyError, ValueError, TypeError) as error:
         broken = f"{type(error).__name__}: {error}"
         raise UsageError(f"{source} has broken kgan metadata ({broken}): re-export it") from error
+    if not metadata.temperature > 0:  # also rejects NaN
+        raise UsageError(f"{source} has broken kgan metadata (temperature {metadata.temperature}): re-export it")
     names = metadata.class_names
     if len(metadata.image_shape) != 3 or names and len(names) != metadata.num_classes:
         raise UsageError(

@@ -31,6 +31,8 @@ class OnnxGenerator:
         class_names: one name per class, or an empty tuple when unnamed.
         image_shape: (H, W, C) of one image.
         output_dtype: numpy dtype of the graph's `image` output (float32 or uint8).
+        temperature: the sampling temperature recorded at export (1 when none was), used
+            wherever a temperature is not given.
         metadata: the file's metadata_props, as strings.
     """
 
@@ -64,7 +66,7 @@ class OnnxGenerator:
         """The execution provider onnxruntime runs the graph on, e.g. "CPUExecutionProvider"."""
         return self._session.get_providers()[0]
 
-    def latents(self, indices, seed, truncation=None, temperature=1.0):
+    def latents(self, indices, seed, truncation=None, temperature=None):
         """The latent vectors of images `indices` for `seed`, as float32 [len(indices), latent_dim].
 
         Image i always gets the same z for a given seed, whatever else is generated with it.
@@ -74,11 +76,13 @@ class OnnxGenerator:
             seed: non-negative int.
             truncation: if set, redraw entries until every |z| <= truncation.
             temperature: standard deviation of z (the draw, truncated or not, times this);
-                above 1 gives more varied images, below 1 more typical ones.
+                above 1 gives more varied images, below 1 more typical ones. None for the
+                generator's own, `self.temperature`.
         """
         _check_seed(seed)
         _check_positive(truncation, "truncation")
         _check_positive(temperature, "temperature")
+        temperature = self.temperature if temperature is None else temperature
         return latent_vectors(indices, seed, self.latent_dim, truncation, temperature)
 
     def resolve_labels(self, n, labels=None):
@@ -104,7 +108,7 @@ class OnnxGenerator:
             raise UsageError("labels is empty: give at least one class, or None for balanced")
         return np.resize(np.array(classes, np.int64), n)
 
-    def iter_batches(self, n, labels=None, seed=0, truncation=None, temperature=1.0, batch_size=256):
+    def iter_batches(self, n, labels=None, seed=0, truncation=None, temperature=None, batch_size=256):
         """Generates `n` images lazily, `batch_size` at a time.
 
         Arguments are checked now, before the first batch is asked for.
@@ -114,7 +118,7 @@ class OnnxGenerator:
             labels: see `resolve_labels`.
             seed: non-negative int; the same seed gives the same images.
             truncation: optional bound on |z| (see `latents`).
-            temperature: standard deviation of z (see `latents`).
+            temperature: standard deviation of z (see `latents`); None for the generator's own.
             batch_size: images per onnxruntime call.
 
         Returns:
@@ -127,7 +131,7 @@ class OnnxGenerator:
         _check_integer(batch_size, "batch size", minimum=1)
         return self._batches(all_labels, seed, truncation, temperature, batch_size)
 
-    def generate(self, n, labels=None, seed=0, truncation=None, temperature=1.0, batch_size=256):
+    def generate(self, n, labels=None, seed=0, truncation=None, temperature=None, batch_size=256):
         """Generates `n` images in memory; for many images prefer `iter_batches`.
 
         Args: as for `iter_batches`.
@@ -187,6 +191,7 @@ class OnnxGenerator:
         self.class_names = contract.class_names
         self.image_shape = contract.image_shape
         self._value_range = contract.value_range
+        self.temperature = contract.temperature
 
     def _check_graph(self):
         inputs = {node.name: node for node in self._session.get_inputs()}

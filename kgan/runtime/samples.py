@@ -34,7 +34,7 @@ def write_samples(
     labels=None,
     seed=0,
     truncation=None,
-    temperature=1.0,
+    temperature=None,
     batch_size=256,
     format="png",
     overwrite=False,

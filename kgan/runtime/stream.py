@@ -43,7 +43,7 @@ class SampleStream:
         class_counts: exact counts of each class per block of synthetic samples (sequence or
             dict), e.g. from `counts_to_balance`; exclusive with class_weights.
         seed: seed of latents, labels and the real order.
-        temperature: standard deviation of z (see kgan.latents).
+        temperature: standard deviation of z (see kgan.latents); None for the generator's own.
         truncation: redraw latent entries until every |z| <= this.
         dtype: "uint8" (values 0-255) or "float32" (values in `value_range`).
         value_range: (low, high) of float32 output.
@@ -51,7 +51,7 @@ class SampleStream:
     """
 
     def __init__(self, generator, real=None, synthetic_fraction=1.0, class_weights=None, class_counts=None,
-                 seed=0, temperature=1.0, truncation=None, dtype="uint8", value_range=(0.0, 1.0),
+                 seed=0, temperature=None, truncation=None, dtype="uint8", value_range=(0.0, 1.0),
                  provider="auto"):  # fmt: skip
         if isinstance(generator, OnnxGenerator):
             self._generator, self._path, self._provider = generator, generator.path, provider
@@ -63,8 +63,9 @@ class SampleStream:
             raise UsageError(f"{source.path.name} is unconditional: a labelled stream needs a conditional generator")
         self.num_classes = source.num_classes
         self.image_shape = source.image_shape
-        self.seed, self.temperature, self.truncation = seed, temperature, truncation
         source.latents([0], seed, truncation, temperature)  # checks seed, truncation and temperature now
+        self.temperature = source.temperature if temperature is None else temperature
+        self.seed, self.truncation = seed, truncation
         if dtype not in OUTPUT_DTYPES:
             raise UsageError(f"dtype must be one of {', '.join(OUTPUT_DTYPES)}, not {dtype!r}")
         self.dtype, self.value_range = dtype, tuple(float(value) for value in value_range)

@@ -126,7 +126,9 @@ def test_onnx_generator_against_a_separate_test_dataset(full, tmp_path):
 
     from tests.runtime.data.make_fixtures import build
 
-    save(build(8, (16, 16, 1), class_names=[str(digit) for digit in range(10)]), tmp_path / "digits.onnx")
+    # exported with a sampling temperature: evaluate uses it when --temperature is not given
+    save(build(8, (16, 16, 1), class_names=[str(digit) for digit in range(10)], temperature=1.2),
+         tmp_path / "digits.onnx")  # fmt: skip
     # The default split of the full run, as two files: the same training images hit the classifier cache.
     digits = load_dataset("digits", 16, 1)
     is_test = held_out_mask(digits.labels, 225)
@@ -134,7 +136,6 @@ def test_onnx_generator_against_a_separate_test_dataset(full, tmp_path):
     np.savez(tmp_path / "test.npz", x=digits.images[is_test], y=digits.labels[is_test])
     result = kgan("evaluate", tmp_path / "digits.onnx", "--dataset", tmp_path / "train.npz",
                   "--test-dataset", tmp_path / "test.npz", "--metrics", "fid,kid,is,prdc", "-n", 100, *FAST,
-                  "--temperature", 1.2,
                   "--out", tmp_path / "out")  # fmt: skip
     assert result.exit_code == 0, result.output
     report, first = read_report(tmp_path / "out"), read_report(full[1])

@@ -111,6 +111,7 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
         "kgan.value_range": "[-1, 1]",
         "kgan.dataset": "digits",
         "kgan.training_config": json.dumps(description),
+        "kgan.temperature": "1.0",
     }
     session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
     three, seven = session.run(["image"], {"z": np.ones((2, 4), np.float32), "label": np.array([3, 7])})[0]
@@ -168,6 +169,24 @@ def test_uint8_export_at_another_opset_from_the_command_line(runner, tmp_path):
     assert images.dtype == np.uint8
     assert np.abs(images.astype(int) - imaging.to_uint8(expected).astype(int)).max() <= 1
     assert OnnxGenerator(output).output_dtype == np.uint8
+
+
+def test_temperature_is_recorded_for_every_reader(runner, tmp_path):
+    output = tmp_path / "tempered.onnx"
+
+    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(output), "--temperature", "1.3"])
+
+    assert result.exit_code == 0, result.output
+    assert {prop.key: prop.value for prop in onnx.load(output).metadata_props}["kgan.temperature"] == "1.3"
+    assert OnnxGenerator(output).temperature == 1.3
+    assert OnnxSource(output).temperature == 1.3
+
+    bad = tmp_path / "bad.onnx"
+    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(bad), "--temperature", "0"])
+
+    assert_one_line_error(result)
+    assert "temperature must be a positive number, not 0.0" in result.output
+    assert not bad.exists()
 
 
 def test_a_snapshot_exports_with_epoch(runner, tmp_path, monkeypatch):

@@ -17,20 +17,23 @@ def test_names_and_keys_are_the_documented_ones():
     props = metadata_props(GeneratorMetadata(100, 10, tuple("0123456789"), (28, 28, 1)), "mnist", {"train": {}})
     assert sorted(props) == sorted(
         f"kgan.{key}" for key in ("version", "latent_dim", "num_classes", "class_names", "image_shape",
-                                  "channel_order", "value_range", "dataset", "training_config")
+                                  "channel_order", "value_range", "dataset", "training_config", "temperature")
     )  # fmt: skip
     assert props["kgan.version"] == kgan.__version__
     assert props["kgan.channel_order"] == "L" and props["kgan.value_range"] == "[-1, 1]"
+    assert props["kgan.temperature"] == "1.0"
     assert all(isinstance(value, str) for value in props.values())
 
 
 @pytest.mark.parametrize("value_range", [onnx_contract.FLOAT_RANGE, onnx_contract.UINT8_RANGE])
 def test_written_metadata_reads_back(value_range):
-    written = GeneratorMetadata(8, 3, ("cat", "dog", "hot dog/bun"), (64, 64, 3), value_range)
+    written = GeneratorMetadata(8, 3, ("cat", "dog", "hot dog/bun"), (64, 64, 3), value_range, temperature=1.25)
     props = metadata_props(written, "pets/", {"train": {"dataset": "pets/"}})
     assert props["kgan.channel_order"] == "RGB"
     assert json.loads(props["kgan.training_config"]) == {"train": {"dataset": "pets/"}}
     assert read_metadata(props, "pets.onnx") == written
+    del props["kgan.temperature"]  # files exported before the key existed sample at 1
+    assert read_metadata(props, "pets.onnx").temperature == 1.0
 
 
 def test_a_file_without_kgan_metadata_is_refused():

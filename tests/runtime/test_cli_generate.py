@@ -338,3 +338,18 @@ def test_threads_do_not_change_the_files(kgan, conditional_model, tmp_path):
 
     assert len(files(tmp_path / "1")) == 31  # 30 PNG files and the manifest
     assert files(tmp_path / "1") == files(tmp_path / "4")
+
+
+def test_the_model_s_recorded_temperature_is_the_default(kgan, conditional_model, tmp_path):
+    tempered = conditional_model.parent / "tempered.onnx"  # conditional.onnx exported with temperature 1.5
+
+    result = kgan("generate", tempered, "-n", 6, "--out", tmp_path / "a", "--format", "npz")
+
+    assert result.exit_code == 0, result.output
+    assert "temperature 1.5" in result.output
+    with np.load(tmp_path / "a" / "samples.npz") as samples:
+        np.testing.assert_array_equal(samples["x"], OnnxGenerator(conditional_model).generate(6, temperature=1.5)[0])
+    result = kgan("generate", tempered, "-n", 6, "--out", tmp_path / "b", "--format", "npz", "--temperature", 1)
+    assert "temperature 1," in result.output
+    with np.load(tmp_path / "b" / "samples.npz") as samples:
+        np.testing.assert_array_equal(samples["x"], OnnxGenerator(conditional_model).generate(6)[0])

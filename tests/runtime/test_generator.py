@@ -3,7 +3,9 @@ import onnxruntime
 import pytest
 
 from kgan.errors import UsageError
+from kgan.formats import onnx_contract
 from kgan.runtime import OnnxGenerator, class_folder_names
+from tests.runtime.conftest import DATA
 
 CUDA_AVAILABLE = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
 
@@ -262,3 +264,22 @@ def test_class_folder_names_sort_in_class_order():
 )
 def test_class_folder_names_are_filesystem_safe(names, expected):
     assert class_folder_names(3, names) == expected
+
+
+def test_the_exported_temperature_is_the_default(conditional_model):
+    tempered = OnnxGenerator(DATA / "tempered.onnx")  # conditional.onnx's network, exported with temperature 1.5
+    plain = OnnxGenerator(conditional_model)
+    assert (tempered.temperature, plain.temperature) == (1.5, 1.0)
+    np.testing.assert_array_equal(tempered.latents(range(4), seed=3), plain.latents(range(4), seed=3, temperature=1.5))
+    images = tempered.generate(6, seed=2)[0]
+    np.testing.assert_array_equal(images, plain.generate(6, seed=2, temperature=1.5)[0])
+    assert not np.array_equal(images, plain.generate(6, seed=2)[0])
+    np.testing.assert_array_equal(tempered.generate(6, seed=2, temperature=1.0)[0], plain.generate(6, seed=2)[0])
+
+
+@pytest.mark.parametrize("recorded", ["0", "-1", "nan", "warm"])
+def test_a_broken_recorded_temperature_is_refused(recorded):
+    props = {"kgan.latent_dim": "8", "kgan.num_classes": "0", "kgan.image_shape": "[8, 8, 1]",
+             "kgan.temperature": recorded}  # fmt: skip
+    with pytest.raises(UsageError, match="broken kgan metadata"):
+        onnx_contract.read_metadata(props, "model.onnx")

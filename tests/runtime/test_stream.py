@@ -111,3 +111,10 @@ def test_bad_settings_are_usage_errors(generator, options, message):
 def test_an_unconditional_generator_makes_no_labelled_stream(rgb_model):
     with pytest.raises(UsageError, match="needs a conditional generator"):
         SampleStream(rgb_model)
+
+
+def test_a_stream_samples_at_the_generator_s_recorded_temperature(generator):
+    tempered = SampleStream(generator.path.parent / "tempered.onnx", seed=1)  # exported with temperature 1.5
+    assert tempered.temperature == 1.5
+    explicit = SampleStream(generator, seed=1, temperature=1.5)
+    np.testing.assert_array_equal(tempered.take(0, 9)[0], explicit.take(0, 9)[0])

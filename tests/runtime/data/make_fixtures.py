@@ -17,7 +17,7 @@ OPSET = 17
 IR_VERSION = 8  # loadable by older onnxruntime releases too
 
 
-def build(latent_dim, image_shape, class_names=(), num_classes=None, uint8=False, metadata=True):
+def build(latent_dim, image_shape, class_names=(), num_classes=None, uint8=False, metadata=True, temperature=None):
     """A contract-following generator as an onnx ModelProto.
 
     Args:
@@ -27,6 +27,7 @@ def build(latent_dim, image_shape, class_names=(), num_classes=None, uint8=False
         num_classes: classes of a conditional model; defaults to len(class_names).
         uint8: output uint8 in [0, 255] instead of float32 in [-1, 1].
         metadata: write the kgan.* metadata_props.
+        temperature: the kgan.temperature to record (None: none, as files exported before it existed).
     """
     num_classes = len(class_names) if num_classes is None else num_classes
     pixels = int(np.prod(image_shape))
@@ -75,9 +76,11 @@ def build(latent_dim, image_shape, class_names=(), num_classes=None, uint8=False
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="kgan-tests")
     model.ir_version = IR_VERSION
     if metadata:
+        tempered = {} if temperature is None else {"kgan.temperature": repr(float(temperature))}
         helper.set_model_props(
             model,
             {
+                **tempered,
                 "kgan.version": "0.1.0",
                 "kgan.latent_dim": str(latent_dim),
                 "kgan.num_classes": str(num_classes),
@@ -100,6 +103,9 @@ FIXTURES = {
     "no_metadata.onnx": dict(latent_dim=6, image_shape=(4, 4, 3), metadata=False),
     # big enough images that holding every generated image in memory would show in a process's peak
     "stream_rgb.onnx": dict(latent_dim=2, image_shape=(32, 32, 3), class_names=("a", "b")),
+    # conditional.onnx's network, exported with a sampling temperature
+    "tempered.onnx": dict(latent_dim=8, image_shape=(8, 8, 1), class_names=("cat", "dog", "hot dog/bun"),
+                          temperature=1.5),
 }
 
 
