@@ -206,7 +206,11 @@ def _load_npz(path):
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise UsageError(f"{path}: images must be N x H x W or N x H x W x C (C 1 or 3), got {images.shape}")
-    return _as_uint8(images, path), None if labels is None else labels.reshape(-1), []
+    names = arrays.get("class_names")
+    if names is not None and (names.ndim != 1 or names.dtype.kind != "U"):
+        raise UsageError(f"{path}: class_names must be a 1-D array of strings, got {names.dtype} {names.shape}")
+    class_names = [] if names is None else names.tolist()
+    return _as_uint8(images, path), None if labels is None else labels.reshape(-1), class_names
 
 
 def _as_uint8(images, source):

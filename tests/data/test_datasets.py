@@ -78,6 +78,18 @@ def test_npz_with_either_key_pair(tmp_path, keys):
     assert dataset.num_classes == 3
 
 
+def test_npz_class_names_travel_with_the_data(tmp_path):
+    names = np.array(["t-shirt-top", "trouser", "bag"])
+    np.savez(tmp_path / "data.npz", x=np.zeros((6, 28, 28), np.uint8), y=np.arange(6) % 3, class_names=names)
+    assert load_dataset(tmp_path / "data.npz").class_names == ["t-shirt-top", "trouser", "bag"]
+    np.savez(tmp_path / "short.npz", x=np.zeros((6, 28, 28), np.uint8), y=np.arange(6) % 3, class_names=names[:2])
+    with pytest.raises(UsageError, match="label 2 is out of range for 2 classes"):
+        load_dataset(tmp_path / "short.npz")
+    np.savez(tmp_path / "numbers.npz", x=np.zeros((6, 28, 28), np.uint8), y=np.arange(6) % 3, class_names=np.arange(3))
+    with pytest.raises(UsageError, match="class_names must be a 1-D array of strings"):
+        load_dataset(tmp_path / "numbers.npz")
+
+
 def test_npz_without_labels_is_unlabelled(tmp_path):
     np.savez(tmp_path / "data.npz", x=np.zeros((4, 32, 32, 3), np.uint8))
     dataset = load_dataset(tmp_path / "data.npz")
