@@ -13,6 +13,7 @@ k = 10 and 100 real images per class.
 """
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
@@ -50,12 +51,7 @@ def main():
                         help="Evaluate this RUN_DIR (trained on the same 7,000 digits) instead of training.")
     args = parser.parse_args()
 
-    if not (MNIST_8K / "images-idx3-ubyte.gz").exists():
-        sys.exit(f"real MNIST digits not found at {MNIST_8K}; set KGAN_MNIST8K to the mnist-8k folder")
-    with tempfile.TemporaryDirectory(prefix="kgan-evaluate-mnist-") as temporary:
-        work = args.work_dir or Path(temporary)
-        work.mkdir(parents=True, exist_ok=True)
-        train_file, test_file = write_splits(work)
+    with mnist_splits(args.work_dir, "kgan-evaluate-mnist-") as (work, train_file, test_file):
         backend = ["--backend", args.backend] if args.backend else []
         steps = ["--steps-per-epoch", str(args.steps_per_epoch)] if args.steps_per_epoch else []
         samples = ["--num-samples", str(args.num_samples)] if args.num_samples else []
@@ -75,6 +71,17 @@ def main():
                                 "--out", work / "report", "--overwrite")  # fmt: skip
         print(f"\nkgan evaluate took {evaluate_seconds:.0f} s; report: {work / 'report'}"
               + ("" if args.work_dir else " (deleted: pass --work-dir to keep it)"))  # fmt: skip
+
+
+@contextlib.contextmanager
+def mnist_splits(work_dir, prefix):
+    """Yields (work folder, train.npz, test.npz): `work_dir`, or a temporary folder deleted afterwards."""
+    if not (MNIST_8K / "images-idx3-ubyte.gz").exists():
+        sys.exit(f"real MNIST digits not found at {MNIST_8K}; set KGAN_MNIST8K to the mnist-8k folder")
+    with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
+        work = work_dir or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        yield work, *write_splits(work)
 
 
 def write_splits(work):
