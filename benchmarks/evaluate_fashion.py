@@ -1,0 +1,102 @@
+"""Fashion-MNIST at 28x28: train, choose the sampling temperature on held-out training images, test on the test set.
+
+1. Splits: the 60,000 official training images (`--dataset fashion_mnist`: keras's cache or
+   Debian's `apt-get install dataset-fashion-mnist`): the first 55,000 train the GAN, the
+   last 5,000 are the validation split. The test split is ../shared/datasets/fashion-mnist-8k
+   (the first 8,000 official test images; override with $KGAN_FASHION8K): neither the GAN
+   nor any choice here sees it.
+2. `kgan train` with its defaults on the 55,000 (or --run RUN, trained on them).
+3. `kgan export onnx`, then for each --temperatures value `kgan evaluate --metrics cas`
+   against the validation split; the best CAS picks the temperature, recorded in the
+   exported file (`kgan export onnx --temperature`).
+4. `kgan evaluate` of that file, at its own temperature, against the test split: CAS next
+   to the same classifier trained on the 55,000 real images, and their ratio.
+
+    .venv/bin/python benchmarks/evaluate_fashion.py --work-dir runs/fashion            # trains first: hours on CPU
+    .venv/bin/python benchmarks/evaluate_fashion.py --run RUN --work-dir runs/fashion  # about 20 min on 2 cores
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from evaluate_mnist import kgan
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from kgan.data import load_dataset  # noqa: E402  (after the path set-up above)
+
+FASHION_8K = Path(os.environ.get("KGAN_FASHION8K", ROOT.parent / "shared" / "datasets" / "fashion-mnist-8k"))
+TRAIN_IMAGES = 55_000
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10, help="GAN training epochs (default 10).")
+    parser.add_argument("--steps-per-epoch", type=int, default=None, help="GAN batches per epoch (default: a pass).")
+    parser.add_argument("--run", type=Path, default=None, help="Use this RUN_DIR, trained on the 55,000.")
+    parser.add_argument("--temperatures", default="1,1.15,1.3", help="Temperatures to choose among.")
+    parser.add_argument("--classifier-epochs", type=int, default=2,
+                        help="Passes of every classifier over 55,000 images (default 2: 1,720 steps).")
+    parser.add_argument("--seeds", default="0,1,2", help="Seeds of the test-set CAS (default 0,1,2).")
+    parser.add_argument("--work-dir", type=Path, default=None, help="Keep runs, files and reports here.")
+    args = parser.parse_args()
+
+    if not (FASHION_8K / "images-idx3-ubyte.gz").exists():
+        sys.exit(f"Fashion-MNIST test images not found at {FASHION_8K}; set KGAN_FASHION8K to fashion-mnist-8k")
+    with tempfile.TemporaryDirectory(prefix="kgan-evaluate-fashion-") as temporary:
+        work = args.work_dir or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        train, validation, test = write_splits(work)
+        run = args.run
+        if run is None:
+            run = work / "run"
+            steps = ["--steps-per-epoch", str(args.steps_per_epoch)] if args.steps_per_epoch else []
+            seconds = kgan("train", "--dataset", train, "--epochs", args.epochs, *steps, "--out", run, "--overwrite")
+            print(f"\ntrained {args.epochs} epoch(s) on {TRAIN_IMAGES} images in {seconds:.0f} s\n", flush=True)
+        classifier = ["--classifier-epochs", args.classifier_epochs]
+        kgan("export", "onnx", run, "-o", work / "untempered.onnx", "--overwrite")
+        scores = {}
+        for temperature in [float(value) for value in args.temperatures.split(",")]:
+            report = work / f"validation-T{temperature:g}"
+            kgan("evaluate", work / "untempered.onnx", "--dataset", train, "--test-dataset", validation,
+                 "--metrics", "cas", "--seeds", "0", "--temperature", temperature, *classifier,
+                 "--out", report, "--overwrite")  # fmt: skip
+            scores[temperature] = cas(report)["generated"]["mean"]
+        best = max(scores, key=scores.get)
+        print("\nvalidation CAS by temperature: " + ", ".join(f"T={t:g}: {s:.4f}" for t, s in scores.items())
+              + f"; chosen T={best:g}\n", flush=True)  # fmt: skip
+        model = work / "fashion-mnist-cdcgan.onnx"
+        kgan("export", "onnx", run, "-o", model, "--temperature", best, "--overwrite")
+        kgan("evaluate", model, "--dataset", train, "--test-dataset", test, "--metrics", "cas,fid,kid,prdc",
+             "--seeds", args.seeds, *classifier, "--out", work / "test", "--overwrite")  # fmt: skip
+        result = cas(work / "test")
+        ratio = result["generated"]["mean"] / result["real"]["mean"]
+        print(f"\ntest CAS {result['generated']['mean']:.4f} ± {result['generated']['std']:.4f} vs real "
+              f"{result['real']['mean']:.4f} ± {result['real']['std']:.4f}: {ratio:.1%} of real "
+              f"(temperature {best:g}); files in {work}" + ("" if args.work_dir else " (deleted)"))  # fmt: skip
+
+
+def write_splits(work):
+    """train.npz (first 55,000 training images), validation.npz (the other 5,000), test.npz (fashion-mnist-8k)."""
+    official = load_dataset("fashion_mnist")
+    names = np.array(official.class_names)
+    paths = work / "train.npz", work / "validation.npz", work / "test.npz"
+    for path, rows in zip(paths[:2], (slice(None, TRAIN_IMAGES), slice(TRAIN_IMAGES, None))):
+        np.savez(path, x=official.images[rows], y=official.labels[rows], class_names=names)
+    test = load_dataset(FASHION_8K)
+    np.savez(paths[2], x=test.images, y=test.labels, class_names=names)
+    return paths
+
+
+def cas(report_folder):
+    return json.loads((report_folder / "report.json").read_text())["metrics"]["cas"]
+
+
+if __name__ == "__main__":
+    main()
