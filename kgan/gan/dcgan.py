@@ -10,7 +10,7 @@ from keras import ops
 
 from kgan.gan.diffaugment import diff_augment
 from kgan.gan.losses import discriminator_loss, generator_loss
-from kgan.gan.optimizers import OptimizerPair, default_optimizer
+from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
 from kgan.networks.calibration import calibrate_batch_norm
 
 if keras.config.backend() == "jax":
@@ -203,10 +203,7 @@ class DCGAN(GANTrainer, keras.Model):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("generator", "discriminator"):
-            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
-        return cls(**config)
+        return cls(**deserialize_members(config, ("generator", "discriminator"), custom_objects))
 
 
 def _clone_layer(layer):

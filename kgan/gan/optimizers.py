@@ -83,7 +83,12 @@ class OptimizerPair(keras.optimizers.Optimizer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        config = dict(config)
-        for key in ("generator_optimizer", "discriminator_optimizer"):
-            config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
-        return cls(**config)
+        return cls(**deserialize_members(config, ("generator_optimizer", "discriminator_optimizer"), custom_objects))
+
+
+def deserialize_members(config, keys, custom_objects=None):
+    """A copy of a get_config() dict whose `keys` (serialized Keras objects) are deserialized."""
+    config = dict(config)
+    for key in keys:
+        config[key] = keras.saving.deserialize_keras_object(config[key], custom_objects=custom_objects)
+    return config
