@@ -20,11 +20,10 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-from evaluate_mnist import kgan
+from evaluate_mnist import kgan, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -49,9 +48,7 @@ def main():
 
     if not (FASHION_8K / "images-idx3-ubyte.gz").exists():
         sys.exit(f"Fashion-MNIST test images not found at {FASHION_8K}; set KGAN_FASHION8K to fashion-mnist-8k")
-    with tempfile.TemporaryDirectory(prefix="kgan-evaluate-fashion-") as temporary:
-        work = args.work_dir or Path(temporary)
-        work.mkdir(parents=True, exist_ok=True)
+    with work_folder(args.work_dir, "kgan-evaluate-fashion-") as work:
         train, validation, test = write_splits(work)
         run = args.run
         if run is None:

@@ -75,13 +75,20 @@ def main():
 
 @contextlib.contextmanager
 def mnist_splits(work_dir, prefix):
-    """Yields (work folder, train.npz, test.npz): `work_dir`, or a temporary folder deleted afterwards."""
+    """Yields (work folder, train.npz, test.npz) in work_folder(work_dir, prefix)."""
     if not (MNIST_8K / "images-idx3-ubyte.gz").exists():
         sys.exit(f"real MNIST digits not found at {MNIST_8K}; set KGAN_MNIST8K to the mnist-8k folder")
+    with work_folder(work_dir, prefix) as work:
+        yield work, *write_splits(work)
+
+
+@contextlib.contextmanager
+def work_folder(work_dir, prefix):
+    """Yields `work_dir` (created if needed), or a temporary folder named `prefix`... deleted afterwards."""
     with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
         work = work_dir or Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
-        yield work, *write_splits(work)
+        yield work
 
 
 def write_splits(work):
