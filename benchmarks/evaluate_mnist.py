@@ -26,7 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from kgan.config import TrainConfig  # noqa: E402  (after the path set-up above)
+from kgan.config import PRECISIONS, TrainConfig  # noqa: E402  (after the path set-up above)
 from kgan.data import load_dataset  # noqa: E402
 
 MNIST_8K = Path(os.environ.get("KGAN_MNIST8K", ROOT.parent / "shared" / "datasets" / "mnist-8k"))
@@ -46,6 +46,9 @@ def main():
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of CAS and augmentation (default 0,1,2).")
     parser.add_argument("--k", default="10,100", help="Real images per class for augmentation (default 10,100).")
     parser.add_argument("--backend", choices=("tensorflow", "jax"), default=None)
+    parser.add_argument("--precision", choices=PRECISIONS, default=None, help="kgan train's --precision (default: its)")
+    parser.add_argument("--train-seed", type=int, default=None, help="kgan train's --seed (default: its)")
+    parser.add_argument("--metrics", default=None, help="kgan evaluate's --metrics (default: all)")
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep the run and report here (default: temp).")
     parser.add_argument("--run", type=Path, default=None,
                         help="Evaluate this RUN_DIR (trained on the same 7,000 digits) instead of training.")
@@ -55,10 +58,13 @@ def main():
         backend = ["--backend", args.backend] if args.backend else []
         steps = ["--steps-per-epoch", str(args.steps_per_epoch)] if args.steps_per_epoch else []
         samples = ["--num-samples", str(args.num_samples)] if args.num_samples else []
+        recipe = [*(["--precision", args.precision] if args.precision else []),
+                  *(["--seed", args.train_seed] if args.train_seed is not None else [])]  # fmt: skip
+        metrics = ["--metrics", args.metrics] if args.metrics else []
         run = args.run
         if run is None:
             run = work / "run"
-            train_seconds = kgan("train", "--dataset", train_file, "--epochs", args.epochs, *steps, *backend,
+            train_seconds = kgan("train", "--dataset", train_file, "--epochs", args.epochs, *steps, *backend, *recipe,
                                  "--out", run, "--overwrite")  # fmt: skip
             print(f"\nDefault conditional DCGAN, {args.epochs} epoch(s) on {TRAIN_IMAGES} real MNIST digits "
                   f"({train_seconds:.0f} s); evaluated against the other {8000 - TRAIN_IMAGES}:\n",
@@ -67,7 +73,7 @@ def main():
             print(f"{run}, evaluated against the last {8000 - TRAIN_IMAGES} digits:\n", flush=True)
         evaluate_seconds = kgan("evaluate", run, "--dataset", train_file, "--test-dataset", test_file,
                                 *samples, "--temperature", args.temperature, "--classifier-epochs",
-                                args.classifier_epochs, "--seeds", args.seeds, "--k", args.k, *backend,
+                                args.classifier_epochs, "--seeds", args.seeds, "--k", args.k, *metrics, *backend,
                                 "--out", work / "report", "--overwrite")  # fmt: skip
         print(f"\nkgan evaluate took {evaluate_seconds:.0f} s; report: {work / 'report'}"
               + ("" if args.work_dir else " (deleted: pass --work-dir to keep it)"))  # fmt: skip

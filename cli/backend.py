@@ -8,6 +8,18 @@ from kgan.errors import UsageError
 BACKENDS = ("tensorflow", "jax")
 
 
+# onnxruntime and a Keras backend share the GPU in `kgan evaluate`: allocate device memory as needed rather than
+# JAX's default 75% up front (TensorFlow's default is all of it).
+SHARED_GPU_MEMORY = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false", "TF_FORCE_GPU_ALLOW_GROWTH": "true"}
+
+
+def share_gpu_memory():
+    """Makes both backends take GPU memory as they need it, unless the user's environment says otherwise;
+    before keras is first imported."""
+    for name, value in SHARED_GPU_MEMORY.items():
+        os.environ.setdefault(name, value)
+
+
 def select_backend(backend):
     """Sets the Keras backend; it must happen before keras is first imported.
 

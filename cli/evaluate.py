@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.backend import BACKENDS, select_backend
+from cli.backend import BACKENDS, select_backend, share_gpu_memory
 from cli.errors import reports_errors
 from kgan.evaluation.options import METRICS
 
@@ -51,6 +51,7 @@ def evaluate(generator, dataset, test_dataset, test_size, num_samples, temperatu
     Example: kgan evaluate runs/mnist --dataset mnist --out eval/
     """
     select_backend(backend)
+    share_gpu_memory()
     # Every classifier compiles its own predict function; TensorFlow calls that "retracing".
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     from kgan.evaluation import ClassifierSettings, EvaluationSettings, load_real_splits, open_generator

@@ -6,7 +6,14 @@ import click
 
 from cli.backend import select_backend
 from cli.errors import reports_errors
-from kgan.config import CHANGEABLE_ON_RESUME, SUPPORTED_IMAGE_SIZES, UPSAMPLING_MODES, TrainConfig, fixed_on_resume
+from kgan.config import (
+    CHANGEABLE_ON_RESUME,
+    PRECISIONS,
+    SUPPORTED_IMAGE_SIZES,
+    UPSAMPLING_MODES,
+    TrainConfig,
+    fixed_on_resume,
+)
 from kgan.errors import UsageError
 
 DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
@@ -46,7 +53,14 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
               help="DiffAugment policy for small datasets, e.g. color,translation,cutout.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend and device).")
-@click.option("--mixed-precision", is_flag=True, help="Compute in bfloat16 (for GPUs/TPUs).")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True,
+              help="Compute dtype; variables stay float32. auto: bfloat16 on GPUs of compute capability 8.0+, "
+                   "TPUs, and CPUs with AMX/AVX512-BF16 under TensorFlow; float32 elsewhere.")
+@click.option("--devices", callback=lambda ctx, param, value: _device_count(value), default=str(DEFAULTS.devices),
+              show_default=True, metavar="N|all",
+              help="Train data-parallel on N devices (GPUs, TPUs; CPU devices when there are none), each batch "
+                   "split over them; all: every one visible.")
+@click.option("--mixed-precision", is_flag=True, hidden=True, help="Old spelling of --precision bfloat16.")
 @click.option("--tensorboard/--no-tensorboard", default=DEFAULTS.tensorboard, show_default=True,
               help="Also log losses, D outputs, learning rates and sample grids to RUN_DIR/tensorboard "
                    "(needs tensorflow and tensorboard installed, on either backend).")
@@ -58,10 +72,16 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
 @click.pass_context
 @reports_errors
-def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
+def train(ctx, backend, run_dir, resume, overwrite, channels, mixed_precision, **options):
     """Train a DCGAN; write samples, checkpoints and generator.keras to RUN_DIR."""
     select_backend(backend)
     options["channels"] = None if channels is None else int(channels)
+    explicit = {name for name in options if _given(ctx, name)}
+    if mixed_precision:
+        if "precision" in explicit and options["precision"] != "bfloat16":
+            raise UsageError(f"--mixed-precision means --precision bfloat16, not {options['precision']}: give one")
+        options["precision"] = "bfloat16"
+        explicit.add("precision")
     if options["tensorboard"]:
         from kgan.training.callbacks import check_tensorboard
 
@@ -70,7 +90,7 @@ def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
     if resume:
         if overwrite:
             raise UsageError("--resume and --overwrite contradict each other: choose one")
-        changes = {name: value for name, value in options.items() if _given(ctx, name)}
+        changes = {name: value for name, value in options.items() if name in explicit}
         fixed = fixed_on_resume(changes)
         if fixed:
             allowed = ", ".join(_flag(ctx, name) for name in CHANGEABLE_ON_RESUME)
@@ -87,6 +107,15 @@ def train(ctx, backend, run_dir, resume, overwrite, channels, **options):
 
         result = _run(lambda: start_run(config, run_dir, overwrite, verbose), run_dir)
     _summarise(result)
+
+
+def _device_count(value):
+    if value == "all":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is neither a count of devices nor all") from None
 
 
 def _given(ctx, name):
@@ -120,6 +149,7 @@ def _summarise(result):
     click.echo(
         f"Trained {last['epoch']} epochs into {result.run_dir}: d_loss {last['d_loss']:.3f}, "
         f"g_loss {last['g_loss']:.3f}, D(x) {last['d_real']:.2f}, D(G(z)) {last['d_fake']:.2f}; "
-        f"{steady[len(steady) // 2]:.0f} images/s (median epoch after the first)."
+        f"{steady[len(steady) // 2]:.0f} images/s in {result.precision} on {result.devices} "
+        f"device{'s' if result.devices > 1 else ''} (median epoch after the first)."
     )
     click.echo(f"Samples: {result.run_dir}/samples/epoch_{last['epoch']:03d}.png")

@@ -8,10 +8,11 @@ MIN_IMAGE_SIZE = 16
 MAX_IMAGE_SIZE = 256
 BASE_RESOLUTIONS = (4, 7)
 UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
-# What `--resume` may change: how long, how the step is compiled, and what is recorded besides the run's
-# own files (TensorBoard logs, generator snapshots). Everything else defines the run (its data, networks,
-# optimisation and noise) and stays as config.json has it.
-CHANGEABLE_ON_RESUME = ("epochs", "jit", "tensorboard", "keep_every")
+PRECISIONS = ("auto", "float32", "bfloat16")
+# What `--resume` may change: how long, how the step is compiled, in what precision and on how many devices
+# it computes, and what is recorded besides the run's own files (TensorBoard logs, generator snapshots).
+# Everything else defines the run (its data, networks, optimisation and noise) and stays as config.json has it.
+CHANGEABLE_ON_RESUME = ("epochs", "jit", "precision", "devices", "tensorboard", "keep_every")
 
 
 def base_resolution(image_size):
@@ -71,7 +72,11 @@ class TrainConfig:
         diffaugment: DiffAugment policy, e.g. "color,translation,cutout" ("" for none).
         seed: seed of weights, noise, augmentation and data order.
         jit: jit-compile the step; None picks by backend and device.
-        mixed_precision: compute in bfloat16 (variables stay float32).
+        precision: "float32", "bfloat16" (compute in bfloat16, variables stay float32) or "auto"
+            (bfloat16 where the hardware runs it fast; resolved when the run starts, see
+            kgan.devices.resolve_precision).
+        devices: how many devices train the model data-parallel (each batch split over them), or "all"
+            (see kgan.training.parallel).
         tensorboard: also log scalars and sample grids for TensorBoard (needs tensorflow and tensorboard).
         keep_every: keep a generator snapshot every this many epochs; None keeps only the last.
     """
@@ -95,7 +100,8 @@ class TrainConfig:
     diffaugment: str = ""
     seed: int = 0
     jit: bool | None = None
-    mixed_precision: bool = False
+    precision: str = "auto"
+    devices: int | str = 1
     tensorboard: bool = False
     keep_every: int | None = None
 
@@ -118,6 +124,10 @@ class TrainConfig:
             raise UsageError(f"EMA decay must lie in (0, 1), not {self.ema_decay}")
         if not 0 <= self.beta_1 < 1:
             raise UsageError(f"beta_1 must lie in [0, 1), not {self.beta_1}")
+        if self.devices != "all":
+            _at_least(self, "devices", 1)
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
         if self.upsampling not in UPSAMPLING_MODES:
             raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_MODES)}, not {self.upsampling!r}")
         if self.image_size is not None:
@@ -147,8 +157,13 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, values):
+        """The config of a config.json "train" entry; one written before `precision` existed keeps the
+        precision it trained in (its `mixed_precision` flag)."""
         known = {field.name for field in dataclasses.fields(cls)}
-        return cls(**{key: value for key, value in values.items() if key in known})
+        config = {key: value for key, value in values.items() if key in known}
+        if "precision" not in values:
+            config["precision"] = "bfloat16" if values.get("mixed_precision") else "float32"
+        return cls(**config)
 
 
 def fixed_on_resume(names):

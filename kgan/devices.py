@@ -21,3 +21,71 @@ def resolve_jit(jit):
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
+
+
+# CPU flags of the instructions oneDNN (TensorFlow's CPU kernels) runs bfloat16 convolutions and matmuls with.
+BFLOAT16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+CPUINFO = "/proc/cpuinfo"
+MIN_BFLOAT16_GPU_CAPABILITY = (8, 0)  # Ampere and later have bfloat16 tensor cores
+
+
+def resolve_precision(precision):
+    """The compute dtype of a run: `precision` itself, or for "auto" bfloat16 where it is fast.
+
+    "auto" means bfloat16 on TPUs, on GPUs of compute capability 8.0 or more, and on CPUs
+    with AMX or AVX512-BF16 under TensorFlow, whose oneDNN kernels use them (a 28x28 step
+    ran 2x faster there, docs/measurements.md); float32 elsewhere, including JAX on CPU,
+    where XLA:CPU ran bfloat16 no faster than float32.
+
+    Args:
+        precision: "auto", "float32" or "bfloat16".
+    """
+    if precision != "auto":
+        return precision
+    import keras
+
+    if keras.config.backend() == "jax":
+        fast = _jax_has_fast_bfloat16()
+    else:
+        fast = _tensorflow_has_fast_bfloat16()
+    return "bfloat16" if fast else "float32"
+
+
+def cpu_bfloat16_flags(cpuinfo_text):
+    """The BFLOAT16_CPU_FLAGS present in the `flags` lines of /proc/cpuinfo's text, sorted."""
+    found = set()
+    for line in cpuinfo_text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "flags":
+            found.update(set(value.split()) & set(BFLOAT16_CPU_FLAGS))
+    return sorted(found)
+
+
+def _cpu_has_bfloat16():
+    try:
+        with open(CPUINFO, encoding="utf-8", errors="replace") as file:
+            return bool(cpu_bfloat16_flags(file.read()))
+    except OSError:  # not Linux: no evidence of fast bfloat16, keep float32
+        return False
+
+
+def _jax_has_fast_bfloat16():
+    import jax
+
+    device = jax.devices()[0]
+    if device.platform == "tpu":
+        return True
+    if device.platform == "gpu":
+        capability = getattr(device, "compute_capability", "0.0")
+        return tuple(int(part) for part in str(capability).split(".")[:2]) >= MIN_BFLOAT16_GPU_CAPABILITY
+    return False
+
+
+def _tensorflow_has_fast_bfloat16():
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
+        return tuple(capability) >= MIN_BFLOAT16_GPU_CAPABILITY
+    return _cpu_has_bfloat16()

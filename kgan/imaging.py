@@ -19,9 +19,12 @@ def to_uint8(images, value_range=(-1.0, 1.0)):
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
+UINT8_STEP = 2.0 / 255.0  # [-1, 1] per uint8 level: x -> x * UINT8_STEP - 1
+
+
 def from_uint8(images):
     """Maps uint8 images to float32 in [-1, 1], the generator's range (inverse of to_uint8)."""
-    return np.asarray(images, np.float32) * (2.0 / 255.0) - 1.0
+    return np.asarray(images, np.float32) * UINT8_STEP - 1.0
 
 
 def convert_channels(images, channels):

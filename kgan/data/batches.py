@@ -11,7 +11,7 @@ from kgan import imaging
 
 
 class BatchFeeder(keras.utils.PyDataset):
-    """Shuffled batches of images scaled to [-1, 1] (and int32 labels when conditional).
+    """Shuffled batches of images scaled to [-1, 1], or left uint8 (and int32 labels when conditional).
 
     Epoch e visits the data in the order of a permutation seeded by (seed, e), continued
     into the next permutation when `steps_per_epoch` asks for more than one pass, so a
@@ -25,15 +25,20 @@ class BatchFeeder(keras.utils.PyDataset):
         steps_per_epoch: batches per epoch; None for one pass over the data.
         conditional: whether to yield (images, labels).
         initial_epoch: the epoch the first batch belongs to (for resuming).
+        as_uint8: yield the uint8 images unscaled, a quarter of float32's bytes to move to the
+            device; the model scales them (kgan's DCGAN does, inside its step).
     """
 
-    def __init__(self, dataset, batch_size, seed, steps_per_epoch=None, conditional=False, initial_epoch=0):
+    def __init__(
+        self, dataset, batch_size, seed, steps_per_epoch=None, conditional=False, initial_epoch=0, as_uint8=False
+    ):
         super().__init__(workers=1, use_multiprocessing=False)
         if len(dataset) < batch_size:
             raise ValueError(f"batch size {batch_size} is larger than the dataset ({len(dataset)} images)")
         self.images = dataset.images
         self.labels = dataset.labels.astype(np.int32) if conditional else None
         self.batch_size = batch_size
+        self.as_uint8 = as_uint8
         self.seed = seed
         self.steps_per_epoch = steps_per_epoch or len(dataset) // batch_size
         self._next_epoch = initial_epoch
@@ -51,7 +56,7 @@ class BatchFeeder(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
-        images = imaging.from_uint8(self.images[rows])
+        images = self.images[rows] if self.as_uint8 else imaging.from_uint8(self.images[rows])
         return images if self.labels is None else (images, self.labels[rows])
 
     def epoch_order(self, epoch):

@@ -11,6 +11,7 @@ from keras import ops
 from kgan.gan.diffaugment import diff_augment
 from kgan.gan.losses import discriminator_loss, generator_loss
 from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
+from kgan.imaging import UINT8_STEP
 from kgan.networks.calibration import calibrate_batch_norm
 
 if keras.config.backend() == "jax":
@@ -31,7 +32,8 @@ DISCRIMINATOR_OPTIMIZER = "discriminator_adam"
 class DCGAN(GANTrainer, keras.Model):
     """A generator and a discriminator trained adversarially with `fit()`.
 
-    `fit()` takes batches of images in [-1, 1], or (images, labels) when conditional.
+    `fit()` takes batches of images in [-1, 1] or uint8 (scaled inside the step, so only
+    uint8 crosses to the device), or (images, labels) when conditional.
     Calling the model generates images from z (and labels) with the sampling generator:
     the EMA copy when there is one. Call `calibrate_sampling_generator()` after `fit()` and
     before sampling or saving (kgan's training runs do so after every epoch).
@@ -73,7 +75,7 @@ class DCGAN(GANTrainer, keras.Model):
             self.ema_generator = keras.models.clone_model(generator, clone_function=_clone_layer)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
-        self.seed_generator = keras.random.SeedGenerator(seed, name="step_seed")
+        self.seed_generator = _StepSeedGenerator(seed, self._replica_seed, name="step_seed")
         self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
         self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
         self.d_real_tracker = keras.metrics.Mean(name="d_real")  # D(x)
@@ -155,6 +157,8 @@ class DCGAN(GANTrainer, keras.Model):
         """One alternating update: D on real and fake, then G against the updated D."""
         real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         real = ops.convert_to_tensor(real)  # un-jitted JAX steps receive numpy batches
+        if keras.backend.standardize_dtype(real.dtype) == "uint8":
+            real = ops.cast(real, "float32") * UINT8_STEP - 1.0
         labels = None if labels is None else ops.convert_to_tensor(labels)
         batch_size = ops.shape(real)[0]
         fake = self.generator(self.generator_inputs(self._sample_latent(batch_size), labels), training=True)
@@ -204,6 +208,17 @@ class DCGAN(GANTrainer, keras.Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         return cls(**deserialize_members(config, ("generator", "discriminator"), custom_objects))
+
+
+class _StepSeedGenerator(keras.random.SeedGenerator):
+    """The step's noise seeds, made distinct per replica by `per_replica` (the trainer's _replica_seed)."""
+
+    def __init__(self, seed, per_replica, name=None):
+        super().__init__(seed, name=name)
+        self._per_replica = per_replica
+
+    def next(self, ordered=True):
+        return self._per_replica(super().next(ordered))
 
 
 def _clone_layer(layer):

@@ -31,6 +31,10 @@ class JaxGANTrainer:
             logs = self._gan_step(data)
         return logs, tuple([scope.get_current_value(v) for v in variables] for variables in groups)
 
+    def _replica_seed(self, seed):
+        """The seed of a random draw: unchanged, as XLA computes a data-parallel step on the global batch."""
+        return seed
+
     def _gradients(self, objective, variables):
         """Runs `objective() -> (loss, aux)` and returns (d loss / d variables, aux).
 

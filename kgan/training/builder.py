@@ -6,7 +6,7 @@ import keras
 
 import kgan
 from kgan.data import load_dataset
-from kgan.devices import resolve_jit
+from kgan.devices import resolve_jit, resolve_precision
 from kgan.errors import UsageError
 from kgan.gan import DCGAN, default_optimizer
 from kgan.gan.dcgan import DISCRIMINATOR_OPTIMIZER, GENERATOR_OPTIMIZER
@@ -14,15 +14,17 @@ from kgan.gan.diffaugment import parse_policy
 from kgan.networks import build_discriminator, build_generator
 from kgan.networks.blocks import dtype_policy
 
+COMPUTE_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}  # variables stay float32 in both
+
 
 def prepare_data(config):
     """Loads the run's dataset and resolves the config's open choices against it.
 
     Args:
-        config: a TrainConfig; image_size, channels and conditional may be None.
+        config: a TrainConfig; image_size, channels and conditional may be None, precision "auto".
 
     Returns:
-        (an ImageDataset, the TrainConfig with image_size, channels and conditional set).
+        (an ImageDataset, the TrainConfig with image_size, channels, conditional and precision set).
     """
     dataset = load_dataset(config.dataset, config.image_size, config.channels)
     has_labels = dataset.labels is not None
@@ -37,6 +39,7 @@ def prepare_data(config):
         image_size=dataset.images.shape[1],
         channels=dataset.images.shape[-1],
         conditional=conditional,
+        precision=resolve_precision(config.precision),
     )
     return dataset, resolved
 
@@ -61,7 +64,7 @@ def build_model(config, dataset):
     """The compiled DCGAN of a resolved config (see prepare_data), seeded by config.seed."""
     keras.utils.set_random_seed(config.seed)
     generator_args, discriminator_args = network_arguments(config, dataset)
-    with dtype_policy("mixed_bfloat16" if config.mixed_precision else "float32"):
+    with dtype_policy(COMPUTE_POLICIES[resolve_precision(config.precision)]):
         model = DCGAN(
             build_generator(**generator_args),
             build_discriminator(**discriminator_args),

@@ -5,6 +5,7 @@ import csv
 import importlib.util
 import io
 import math
+import threading
 import time
 
 import keras
@@ -29,19 +30,31 @@ TENSORBOARD_NEEDS = ("tensorflow", "tensorboard")
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stops training at the first batch whose loss is NaN, infinite or above `limit`."""
+    """Stops training at the first batch whose loss is NaN, infinite or above `limit`.
+
+    It is safe for Keras's asynchronous callback dispatch (`async_safe`), where the backend
+    allows it (JAX): batches are then checked on a worker thread, possibly out of order and
+    a few steps behind, while the device goes on; `problem` names the earliest bad batch.
+    """
+
+    async_safe = True
 
     def __init__(self, limit=LOSS_LIMIT):
         super().__init__()
         self.limit = limit
         self.problem = None
+        self._problem_batch = None
+        self._lock = threading.Lock()
 
     def on_train_batch_end(self, batch, logs=None):
         for name in ("d_loss", "g_loss"):
             value = float((logs or {}).get(name, 0.0))
             if not math.isfinite(value) or abs(value) > self.limit:
-                self.problem = f"batch {batch + 1}: {name} = {value:.4g}"
-                self.model.stop_training = True
+                with self._lock:
+                    if self._problem_batch is None or batch < self._problem_batch:
+                        self._problem_batch = batch
+                        self.problem = f"batch {batch + 1}: {name} = {value:.4g}"
+                    self.model.stop_training = True
                 return
 
 

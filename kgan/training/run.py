@@ -8,6 +8,8 @@ import json
 import shutil
 from pathlib import Path
 
+import keras
+
 from kgan import fileio
 from kgan.data.batches import BatchFeeder
 from kgan.errors import KganError, UsageError
@@ -15,6 +17,7 @@ from kgan.formats import run_folder
 from kgan.training.builder import build_model, describe, prepare_data
 from kgan.training.callbacks import DivergenceGuard, RunRecorder, tensorboard_callbacks
 from kgan.training.checkpoint import load_checkpoint
+from kgan.training.parallel import check_batch_split, data_parallel, resolve_devices
 
 
 @dataclasses.dataclass
@@ -24,6 +27,8 @@ class RunResult:
     run_dir: Path
     epochs: int
     history: list
+    precision: str  # the compute dtype it trained in, "float32" or "bfloat16"
+    devices: int  # how many devices trained it
 
 
 def start_run(config, run_dir, overwrite=False, verbose=1):
@@ -45,15 +50,17 @@ def start_run(config, run_dir, overwrite=False, verbose=1):
     if run_dir.exists() and not run_dir.is_dir():
         raise UsageError(f"{run_dir} exists and is not a folder")
     dataset, config = prepare_data(config)
+    devices = _devices(config)
     backup = fileio.move_aside(run_dir) if run_dir.exists() else None
-    try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        model = build_model(config, dataset)
-        _write_description(run_dir, config, dataset)
-    except BaseException:
-        _restore(run_dir, backup)
-        raise
-    return _fit(model, config, dataset, run_dir, 0, [], verbose, backup)
+    with data_parallel(devices):
+        try:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            model = build_model(config, dataset)
+            _write_description(run_dir, config, dataset)
+        except BaseException:
+            _restore(run_dir, backup)
+            raise
+        return _fit(model, config, dataset, run_dir, 0, [], verbose, backup)
 
 
 def resume_run(run_dir, verbose=1, **changes):
@@ -63,7 +70,8 @@ def resume_run(run_dir, verbose=1, **changes):
         run_dir: a run folder written by start_run.
         verbose: keras fit verbosity.
         **changes: options a resumed run may change (kgan.config.CHANGEABLE_ON_RESUME):
-            `epochs`, the new total number of epochs, `jit`, `tensorboard` and `keep_every`.
+            `epochs`, the new total number of epochs, `jit`, `precision`, `devices`, `tensorboard` and
+            `keep_every`.
     """
     run_dir = Path(run_dir)
     config = run_folder.read_config(run_dir).resumed_with(**changes)
@@ -71,17 +79,24 @@ def resume_run(run_dir, verbose=1, **changes):
     if not checkpoint.exists():
         raise UsageError(f"{run_dir} has no checkpoint to resume from (no epoch finished); start it again")
     dataset, config = prepare_data(config)
-    model = build_model(config, dataset)
-    done, history = load_checkpoint(checkpoint, model)
-    if done >= config.epochs:
-        raise UsageError(
-            f"{run_dir} has already trained {done} of {config.epochs} epochs: "
-            f"pass --epochs N with N > {done} to train further"
-        )
-    for folder in run_folder.folders(run_dir):  # a run killed while writing leaves temporary files
-        fileio.remove_stale_temporaries(folder)
-    _write_description(run_dir, config, dataset)
-    return _fit(model, config, dataset, run_dir, done, history, verbose, None)
+    with data_parallel(_devices(config)):
+        model = build_model(config, dataset)
+        done, history = load_checkpoint(checkpoint, model)
+        if done >= config.epochs:
+            raise UsageError(
+                f"{run_dir} has already trained {done} of {config.epochs} epochs: "
+                f"pass --epochs N with N > {done} to train further"
+            )
+        for folder in run_folder.folders(run_dir):  # a run killed while writing leaves temporary files
+            fileio.remove_stale_temporaries(folder)
+        _write_description(run_dir, config, dataset)
+        return _fit(model, config, dataset, run_dir, done, history, verbose, None)
+
+
+def _devices(config):
+    devices = resolve_devices(config.devices)
+    check_batch_split(config.batch_size, devices)
+    return devices
 
 
 def _write_description(run_dir, config, dataset):
@@ -90,8 +105,9 @@ def _write_description(run_dir, config, dataset):
 
 def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backup):
     feeder = BatchFeeder(
-        dataset, config.batch_size, config.seed, config.steps_per_epoch, config.conditional, initial_epoch
-    )
+        dataset, config.batch_size, config.seed, config.steps_per_epoch, config.conditional, initial_epoch,
+        as_uint8=True,
+    )  # fmt: skip
     guard = DivergenceGuard()
     recorder = RunRecorder(
         run_dir, config.seed, feeder.steps_per_epoch * config.batch_size, history, guard,
@@ -124,7 +140,14 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
             f"training diverged in epoch {len(recorder.history) + 1}, {guard.problem}; {run_dir}: {kept}. "
             "Try a lower --lr or --label-smoothing 0.1"
         )
-    return RunResult(run_dir, config.epochs, recorder.history)
+    return RunResult(run_dir, config.epochs, recorder.history, config.precision, _replicas(model))
+
+
+def _replicas(model):
+    """How many devices computed the model's step: its variables' devices (JAX) or the strategy's replicas."""
+    if keras.config.backend() == "jax":
+        return len(model.generator.trainable_variables[0].value.sharding.device_set)
+    return model.distribute_strategy.num_replicas_in_sync
 
 
 def _restore(run_dir, backup):

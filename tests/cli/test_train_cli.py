@@ -31,6 +31,8 @@ def test_train_writes_a_complete_run_folder(runner, tmp_path, backend):
     assert config["backend"] == backend
     assert (config["generator"]["width"], config["discriminator"]["width"]) == (4, 6)
     assert config["train"]["conditional"] is True  # digits has labels
+    precision = config["train"]["precision"]  # "auto" resolved when the run started
+    assert precision in ("float32", "bfloat16") and f"images/s in {precision}" in result.output
     assert config["data"]["class_names"] == [str(digit) for digit in range(10)]
     samples = ("samples/epoch_001.png", "samples/epoch_002.png")
     for name in ("generator.keras", "checkpoints/last.npz", "history.png", *samples):
@@ -120,7 +122,7 @@ def test_resume_continues_and_refuses_changed_options(runner, tmp_path):
     result = runner.invoke(cli, ["train", "--resume", "--lr", "0.1", "--beta1", "0.9", "--out", str(run_dir)])
     assert_one_line_error(result)
     assert "--lr, --beta1 cannot change on --resume" in result.output
-    assert "only --epochs, --jit/--no-jit, --tensorboard/--no-tensorboard, --keep-every and --backend can" in (
+    assert "only --epochs, --jit/--no-jit, --precision, --tensorboard/--no-tensorboard, --keep-every and --backend" in (
         result.output
     )
     result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
@@ -145,6 +147,24 @@ def test_resume_applies_no_jit(runner, tmp_path, monkeypatch):
     assert json.loads((run_dir / "config.json").read_text())["train"]["jit"] is False
 
 
+def test_precision_is_recorded_and_can_change_on_resume(runner, tmp_path):
+    run_dir = tmp_path / "run"
+    result = runner.invoke(cli, tiny_args(run_dir) + ["--mixed-precision"])  # the old spelling of bfloat16
+    assert result.exit_code == 0, result.output
+    assert "images/s in bfloat16" in result.output
+    result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--precision", "float32", "--out", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert "images/s in float32" in result.output
+    assert json.loads((run_dir / "config.json").read_text())["train"]["precision"] == "float32"
+
+
+def test_mixed_precision_contradicting_precision_is_one_line_exit_2(runner, tmp_path):
+    result = runner.invoke(cli, tiny_args(tmp_path / "run") + ["--mixed-precision", "--precision", "float32"])
+    assert_one_line_error(result)
+    assert "--mixed-precision means --precision bfloat16, not float32" in result.output
+    assert not (tmp_path / "run").exists()
+
+
 @pytest.mark.parametrize(
     "overrides, message",
     [
@@ -158,6 +178,9 @@ def test_resume_applies_no_jit(runner, tmp_path, monkeypatch):
         ({"label_smoothing": 0.7}, "label smoothing"),
         ({"diffaugment": "colour"}, "unknown DiffAugment"),
         ({"epochs": "many"}, "not a valid integer"),
+        ({"devices": "many"}, "'many' is neither a count of devices nor all"),
+        ({"devices": 0}, "devices must be an integer >= 1, not 0"),
+        ({"devices": 64}, "--devices 64 asks for more than the"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(runner, tmp_path, overrides, message):

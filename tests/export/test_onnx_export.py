@@ -29,10 +29,10 @@ from tests.conftest import ROOT, TINY, TINY_RUN, assert_one_line_error
 
 
 @pytest.fixture(scope="module")
-def mixed_precision_run(tmp_path_factory):
+def bfloat16_run(tmp_path_factory):
     """An unconditional run trained in mixed_bfloat16 on the test's backend."""
     run_dir = tmp_path_factory.mktemp("runs") / "mixed"
-    start_run(TrainConfig(**TINY, conditional=False, mixed_precision=True), run_dir, verbose=0)
+    start_run(TrainConfig(**TINY, conditional=False, precision="bfloat16"), run_dir, verbose=0)
     assert keras.config.dtype_policy().name == "float32", "start_run must leave the global policy as it was"
     return run_dir
 
@@ -63,7 +63,7 @@ def run_both(path, run_dir, batch_sizes, keras_file="generator.keras"):
 
 
 def assert_matches_keras(images, expected):
-    # Stricter than the export's own 1e-4 check: the mixed-precision run's images are ~1e-5.
+    # Stricter than the export's own 1e-4 check: the bfloat16 run's images are ~1e-5.
     np.testing.assert_allclose(images, expected, rtol=1e-4, atol=1e-6)
 
 
@@ -128,11 +128,11 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
     assert np.abs(from_onnx[0].astype(int) - OnnxSource(result.path).generate(20, seed=3)[0]).max() > 1
 
 
-def test_unconditional_mixed_precision_run_exports_a_float32_graph(mixed_precision_run, tmp_path):
+def test_unconditional_bfloat16_run_exports_a_float32_graph(bfloat16_run, tmp_path):
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_bfloat16")  # as right after training in the same process
     try:
-        result = export_onnx(mixed_precision_run, tmp_path / "mixed.onnx")
+        result = export_onnx(bfloat16_run, tmp_path / "mixed.onnx")
         assert keras.config.dtype_policy().name == "mixed_bfloat16"
     finally:
         keras.config.set_dtype_policy(previous)
@@ -145,7 +145,7 @@ def test_unconditional_mixed_precision_run_exports_a_float32_graph(mixed_precisi
     assert TensorProto.BFLOAT16 not in {tensor.data_type for tensor in model.graph.initializer}
     casts = [attribute.i for node in model.graph.node if node.op_type == "Cast" for attribute in node.attribute]
     assert TensorProto.BFLOAT16 not in casts
-    for images, expected in run_both(result.path, mixed_precision_run, batch_sizes=(1, 7)):
+    for images, expected in run_both(result.path, bfloat16_run, batch_sizes=(1, 7)):
         assert_matches_keras(images, expected)
     generator = OnnxGenerator(result.path)
     assert (generator.num_classes, generator.class_names, generator.latent_dim) == (0, (), 8)

@@ -4,6 +4,7 @@ import keras
 import numpy as np
 import pytest
 
+from kgan import imaging
 from kgan.gan import DCGAN, losses
 from kgan.gan.diffaugment import color, cutout, diff_augment, parse_policy, translation
 from kgan.networks import build_discriminator, build_generator
@@ -39,6 +40,20 @@ def test_fit_updates_both_networks_both_optimizers_and_ema(num_classes):
     assert int(model.d_optimizer.iterations) == 8
     assert set(history.history) == {"d_loss", "g_loss", "d_real", "d_fake"}
     assert all(np.isfinite(v).all() for v in history.history.values())
+
+
+def test_uint8_batches_train_exactly_as_their_scaled_floats():
+    images = np.random.default_rng(0).integers(0, 256, (32, 16, 16, 1), dtype=np.uint8)
+    labels = np.arange(32, dtype=np.int32) % 3
+    weights = []
+    for batch in (images, imaging.from_uint8(images)):
+        keras.utils.set_random_seed(0)
+        model = tiny_dcgan(3)
+        model.compile()
+        model.fit(batch, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)
+        weights.append(to_numpy(model.discriminator.trainable_weights + model.generator.trainable_weights))
+    for from_uint8, from_float in zip(*weights):  # XLA may fuse the scaling into the step (last-bit differences)
+        np.testing.assert_allclose(from_uint8, from_float, rtol=1e-5, atol=1e-8)
 
 
 def test_ema_is_an_average_not_a_copy():

@@ -1,6 +1,8 @@
 """Training runs: same seed same run, resume, divergence, checkpoints, calibrated generator.keras."""
 
 import dataclasses
+import threading
+import types
 
 import keras
 import numpy as np
@@ -9,6 +11,7 @@ import pytest
 from kgan.config import TrainConfig
 from kgan.errors import KganError
 from kgan.networks.calibration import batch_norm_layers, calibrate_batch_norm
+from kgan.training.callbacks import DivergenceGuard
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.run import resume_run, start_run
 from tests.conftest import TINY
@@ -55,6 +58,30 @@ def test_divergence_stops_and_keeps_last_good_checkpoint(tmp_path, monkeypatch):
     for key in before:
         np.testing.assert_array_equal(before[key], after[key])
     assert not (run_dir / "samples" / "epoch_002.png").exists()
+
+
+def test_divergence_checks_run_off_the_training_thread_where_the_backend_allows(tmp_path, monkeypatch):
+    threads = []
+    check = DivergenceGuard.on_train_batch_end
+
+    def recording_check(self, batch, logs=None):
+        threads.append(threading.current_thread())
+        check(self, batch, logs)
+
+    monkeypatch.setattr(DivergenceGuard, "on_train_batch_end", recording_check)
+    start_run(TrainConfig(**TINY), tmp_path / "run", verbose=0)
+    off_main = [thread is not threading.main_thread() for thread in threads]
+    # Keras dispatches batch callbacks asynchronously on JAX; TensorFlow's backend is not thread safe for it.
+    assert len(off_main) == 2 and all(off_main) == (keras.config.backend() == "jax") and len(set(off_main)) == 1
+
+
+def test_divergence_guard_names_the_earliest_bad_batch_whatever_the_order_checked():
+    guard = DivergenceGuard(limit=10.0)
+    guard.set_model(types.SimpleNamespace(stop_training=False))
+    guard.on_train_batch_end(5, {"d_loss": 1.0, "g_loss": float("inf")})
+    guard.on_train_batch_end(2, {"d_loss": 11.0, "g_loss": 1.0})
+    guard.on_train_batch_end(4, {"d_loss": float("nan"), "g_loss": 1.0})
+    assert guard.problem == "batch 3: d_loss = 11" and guard.model.stop_training
 
 
 def test_checkpoint_restores_every_variable(tmp_path):
