@@ -33,9 +33,10 @@ def resolve_precision(precision):
     """The compute dtype of a run: `precision` itself, or for "auto" bfloat16 where it is fast.
 
     "auto" means bfloat16 on TPUs, on GPUs of compute capability 8.0 or more, and on CPUs
-    with AMX or AVX512-BF16 under TensorFlow, whose oneDNN kernels use them (a 28x28 step
-    ran 2x faster there, docs/measurements.md); float32 elsewhere, including JAX on CPU,
-    where XLA:CPU ran bfloat16 no faster than float32.
+    with AMX or AVX512-BF16 under TensorFlow, whose oneDNN kernels use them (the default
+    step ran 1.2x faster at 28 px and 2x at 64 px on an AVX512-BF16 CPU, with the same CAS;
+    docs/measurements.md); float32 elsewhere, including JAX on CPU, where XLA:CPU ran
+    bfloat16 no faster than float32.
 
     Args:
         precision: "auto", "float32" or "bfloat16".

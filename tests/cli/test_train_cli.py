@@ -122,7 +122,7 @@ def test_resume_continues_and_refuses_changed_options(runner, tmp_path):
     result = runner.invoke(cli, ["train", "--resume", "--lr", "0.1", "--beta1", "0.9", "--out", str(run_dir)])
     assert_one_line_error(result)
     assert "--lr, --beta1 cannot change on --resume" in result.output
-    assert "only --epochs, --jit/--no-jit, --precision, --tensorboard/--no-tensorboard, --keep-every and --backend" in (
+    assert "only --epochs, --jit/--no-jit, --precision, --devices, --tensorboard/--no-tensorboard, --keep-every" in (
         result.output
     )
     result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
