@@ -4,7 +4,7 @@
         [--torch-python /tmp/tv/bin/python] [--variants tf-auto,torch-float32,...]
 
 Each variant runs in its own process: kgan's builds the default conditional model as `kgan train` does
-(TrainConfig, prepare_data, build_model, fit on a BatchFeeder) from random images in a temporary .npz;
+(TrainConfig, prepare_data, build_model, fit on batch_feeder's batches) from random images in a temporary .npz;
 torch's runs benchmarks/torch_peer.py (the same networks and step, float32 or bfloat16 autocast) under
 --torch-python, a separate environment, since kgan never depends on torch. The first epoch (compilation,
 warm-up) is dropped; variants alternate over --rounds rounds and the median is over all kept epochs.
@@ -32,15 +32,13 @@ from kgan.devices import BFLOAT16_CPU_FLAGS, CPUINFO, cpu_bfloat16_flags
 WORKER = r"""
 import json, sys, time, keras
 from kgan.config import TrainConfig
-from kgan.data.batches import BatchFeeder
-from kgan.training.builder import build_model, prepare_data
+from kgan.training.builder import batch_feeder, build_model, prepare_data
 args = json.loads(sys.argv[1])
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"])
 dataset, config = prepare_data(config)
 model = build_model(config, dataset)
-feeder = BatchFeeder(dataset, config.batch_size, config.seed, config.steps_per_epoch, config.conditional, 0,
-                     as_uint8=True)
+feeder = batch_feeder(config, dataset)
 class Clock(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None): self.start = time.perf_counter()
     def on_epoch_end(self, epoch, logs=None):

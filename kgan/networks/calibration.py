@@ -50,7 +50,7 @@ def calibrate_batch_norm(
         for start in range(0, num_samples, batch_size):
             rows = slice(start, start + batch_size)
             batch = [part[rows] for part in inputs] if num_classes else inputs[rows]
-            weight = len(z[rows])
+            weight = min(batch_size, num_samples - start)
             generator(batch, training=True)
             for total, layer in zip(sums, layers):
                 mean, variance = layer.moving_mean.value, layer.moving_variance.value

@@ -6,6 +6,7 @@ import keras
 
 import kgan
 from kgan.data import load_dataset
+from kgan.data.batches import BatchFeeder
 from kgan.devices import resolve_jit, resolve_precision
 from kgan.errors import UsageError
 from kgan.gan import DCGAN, default_optimizer
@@ -64,7 +65,7 @@ def build_model(config, dataset):
     """The compiled DCGAN of a resolved config (see prepare_data), seeded by config.seed."""
     keras.utils.set_random_seed(config.seed)
     generator_args, discriminator_args = network_arguments(config, dataset)
-    with dtype_policy(COMPUTE_POLICIES[resolve_precision(config.precision)]):
+    with dtype_policy(COMPUTE_POLICIES[config.precision]):
         model = DCGAN(
             build_generator(**generator_args),
             build_discriminator(**discriminator_args),
@@ -81,6 +82,14 @@ def build_model(config, dataset):
         jit_compile=resolve_jit(config.jit),
     )
     return model
+
+
+def batch_feeder(config, dataset, initial_epoch=0):
+    """The batches a run of a resolved config trains on from `initial_epoch`: uint8, scaled inside the step."""
+    return BatchFeeder(
+        dataset, config.batch_size, config.seed, config.steps_per_epoch, config.conditional, initial_epoch,
+        as_uint8=True,
+    )  # fmt: skip
 
 
 def describe(config, dataset):

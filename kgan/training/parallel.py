@@ -66,6 +66,13 @@ def data_parallel(devices):
             yield
 
 
+def replica_count(model):
+    """How many devices compute a built model's step: its variables' devices (JAX) or its strategy's replicas."""
+    if keras.config.backend() == "jax":
+        return len(model.trainable_variables[0].value.sharding.device_set)
+    return model.distribute_strategy.num_replicas_in_sync
+
+
 def _visible_devices():
     if keras.config.backend() == "jax":
         import jax

@@ -8,16 +8,13 @@ import json
 import shutil
 from pathlib import Path
 
-import keras
-
 from kgan import fileio
-from kgan.data.batches import BatchFeeder
 from kgan.errors import KganError, UsageError
 from kgan.formats import run_folder
-from kgan.training.builder import build_model, describe, prepare_data
+from kgan.training.builder import batch_feeder, build_model, describe, prepare_data
 from kgan.training.callbacks import DivergenceGuard, RunRecorder, tensorboard_callbacks
 from kgan.training.checkpoint import load_checkpoint
-from kgan.training.parallel import check_batch_split, data_parallel, resolve_devices
+from kgan.training.parallel import check_batch_split, data_parallel, replica_count, resolve_devices
 
 
 @dataclasses.dataclass
@@ -104,10 +101,7 @@ def _write_description(run_dir, config, dataset):
 
 
 def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backup):
-    feeder = BatchFeeder(
-        dataset, config.batch_size, config.seed, config.steps_per_epoch, config.conditional, initial_epoch,
-        as_uint8=True,
-    )  # fmt: skip
+    feeder = batch_feeder(config, dataset, initial_epoch)
     guard = DivergenceGuard()
     recorder = RunRecorder(
         run_dir, config.seed, feeder.steps_per_epoch * config.batch_size, history, guard,
@@ -140,14 +134,7 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
             f"training diverged in epoch {len(recorder.history) + 1}, {guard.problem}; {run_dir}: {kept}. "
             "Try a lower --lr or --label-smoothing 0.1"
         )
-    return RunResult(run_dir, config.epochs, recorder.history, config.precision, _replicas(model))
-
-
-def _replicas(model):
-    """How many devices computed the model's step: its variables' devices (JAX) or the strategy's replicas."""
-    if keras.config.backend() == "jax":
-        return len(model.generator.trainable_variables[0].value.sharding.device_set)
-    return model.distribute_strategy.num_replicas_in_sync
+    return RunResult(run_dir, config.epochs, recorder.history, config.precision, replica_count(model))
 
 
 def _restore(run_dir, backup):
