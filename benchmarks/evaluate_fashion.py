@@ -17,13 +17,12 @@
 """
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from evaluate_mnist import kgan, work_folder
+from common import choose_on_validation, kgan, test_cas, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -61,27 +60,13 @@ def main():
             seconds = kgan("train", "--dataset", train, "--epochs", args.epochs, *steps, *precision,
                            "--out", run, "--overwrite")  # fmt: skip
             print(f"\ntrained {args.epochs} epoch(s) on {TRAIN_IMAGES} images in {seconds:.0f} s\n", flush=True)
-        classifier = ["--classifier-epochs", args.classifier_epochs]
-        kgan("export", "onnx", run, "-o", work / "untempered.onnx", "--overwrite")
-        scores = {}
-        for temperature in [float(value) for value in args.temperatures.split(",")]:
-            report = work / f"validation-T{temperature:g}"
-            kgan("evaluate", work / "untempered.onnx", "--dataset", train, "--test-dataset", validation,
-                 "--metrics", "cas", "--seeds", "0", "--temperature", temperature, *classifier,
-                 "--out", report, "--overwrite")  # fmt: skip
-            scores[temperature] = cas(report)["generated"]["mean"]
-        best = max(scores, key=scores.get)
-        print("\nvalidation CAS by temperature: " + ", ".join(f"T={t:g}: {s:.4f}" for t, s in scores.items())
-              + f"; chosen T={best:g}\n", flush=True)  # fmt: skip
+        temperatures = [float(value) for value in args.temperatures.split(",")]
+        (_, best), _ = choose_on_validation(run, [None], temperatures, train, validation, work,
+                                            args.classifier_epochs)  # fmt: skip
         model = work / "fashion-mnist-cdcgan.onnx"
         kgan("export", "onnx", run, "-o", model, "--temperature", best, "--overwrite")
-        kgan("evaluate", model, "--dataset", train, "--test-dataset", test, "--metrics", "cas,fid,kid,prdc",
-             "--seeds", args.seeds, *classifier, "--out", work / "test", "--overwrite")  # fmt: skip
-        result = cas(work / "test")
-        ratio = result["generated"]["mean"] / result["real"]["mean"]
-        print(f"\ntest CAS {result['generated']['mean']:.4f} ± {result['generated']['std']:.4f} vs real "
-              f"{result['real']['mean']:.4f} ± {result['real']['std']:.4f}: {ratio:.1%} of real "
-              f"(temperature {best:g}); files in {work}" + ("" if args.work_dir else " (deleted)"))  # fmt: skip
+        test_cas(model, train, test, args.seeds, args.classifier_epochs, work / "test")
+        print(f"temperature {best:g}; files in {work}" + ("" if args.work_dir else " (deleted)"))
 
 
 def write_splits(work):
@@ -94,10 +79,6 @@ def write_splits(work):
     test = load_dataset(FASHION_8K)
     np.savez(paths[2], x=test.images, y=test.labels, class_names=names)
     return paths
-
-
-def cas(report_folder):
-    return json.loads((report_folder / "report.json").read_text())["metrics"]["cas"]
 
 
 if __name__ == "__main__":

@@ -15,13 +15,11 @@ k = 10 and 100 real images per class.
 import argparse
 import contextlib
 import os
-import subprocess
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from common import kgan, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,15 +86,6 @@ def mnist_splits(work_dir, prefix):
         yield work, *write_splits(work)
 
 
-@contextlib.contextmanager
-def work_folder(work_dir, prefix):
-    """Yields `work_dir` (created if needed), or a temporary folder named `prefix`... deleted afterwards."""
-    with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
-        work = work_dir or Path(temporary)
-        work.mkdir(parents=True, exist_ok=True)
-        yield work
-
-
 def write_splits(work):
     """Writes the first 7,000 digits to train.npz and the last 1,000 to test.npz."""
     digits = load_dataset(MNIST_8K)
@@ -104,16 +93,6 @@ def write_splits(work):
     for path, rows in zip(paths, (slice(None, TRAIN_IMAGES), slice(TRAIN_IMAGES, None))):
         np.savez(path, x=digits.images[rows], y=digits.labels[rows])
     return paths
-
-
-def kgan(*arguments):
-    """Runs the kgan command line in a new process (so each picks its own backend); returns its seconds."""
-    started = time.perf_counter()
-    command = [sys.executable, "-c", "from cli.main import cli; cli()", *map(str, arguments)]
-    result = subprocess.run(command, cwd=ROOT)
-    if result.returncode:
-        sys.exit(f"kgan {arguments[0]} failed with exit code {result.returncode}")
-    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ import sys
 import time
 from pathlib import Path
 
-from evaluate_mnist import TRAIN_IMAGES, kgan, mnist_splits
+from common import kgan
+from evaluate_mnist import TRAIN_IMAGES, mnist_splits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))

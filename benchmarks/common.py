@@ -1,0 +1,82 @@
+"""What the quality benchmarks share: running kgan in a subprocess, work folders, choosing on validation data."""
+
+import contextlib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def kgan(*arguments):
+    """Runs the kgan command line in a new process (so each picks its own backend); returns its seconds."""
+    started = time.perf_counter()
+    command = [sys.executable, "-c", "from cli.main import cli; cli()", *map(str, arguments)]
+    result = subprocess.run(command, cwd=ROOT)
+    if result.returncode:
+        sys.exit(f"kgan {arguments[0]} failed with exit code {result.returncode}")
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def work_folder(work_dir, prefix):
+    """Yields `work_dir` (created if needed), or a temporary folder named `prefix`... deleted afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as temporary:
+        work = work_dir or Path(temporary)
+        work.mkdir(parents=True, exist_ok=True)
+        yield work
+
+
+def cas(report_folder):
+    """The CAS entry of a `kgan evaluate` report: {"generated": {"mean", "std"}, "real": {...}}."""
+    return json.loads((Path(report_folder) / "report.json").read_text())["metrics"]["cas"]
+
+
+def choose_on_validation(run, epochs, temperatures, train_file, validation_file, work, classifier_epochs):
+    """Picks the generator snapshot and sampling temperature with the best CAS on validation data.
+
+    Every (epoch, temperature) pair is exported and scored by `kgan evaluate --metrics cas` (seed 0)
+    with classifiers trained on its images and tested on `validation_file`; the test split is never
+    touched here.
+
+    Args:
+        run: RUN_DIR of `kgan train`.
+        epochs: snapshot epochs kept by `--keep-every`; None stands for the last generator.
+        temperatures: sampling temperatures to try.
+        train_file, validation_file: --dataset and --test-dataset of `kgan evaluate`.
+        work: folder for the exported files and reports.
+        classifier_epochs: `kgan evaluate --classifier-epochs`.
+
+    Returns:
+        (epoch, temperature) of the best score, and {(epoch, temperature): validation CAS}.
+    """
+    scores = {}
+    for epoch in epochs:
+        name = "last" if epoch is None else f"epoch{epoch:03d}"
+        model = work / f"validation-{name}.onnx"
+        kgan("export", "onnx", run, "-o", model, "--overwrite", *(["--epoch", epoch] if epoch else []))
+        for temperature in temperatures:
+            report = work / f"validation-{name}-T{temperature:g}"
+            kgan("evaluate", model, "--dataset", train_file, "--test-dataset", validation_file, "--metrics", "cas",
+                 "--seeds", "0", "--temperature", temperature, "--classifier-epochs", classifier_epochs,
+                 "--out", report, "--overwrite")  # fmt: skip
+            scores[epoch, temperature] = cas(report)["generated"]["mean"]
+    print("\nvalidation CAS: " + ", ".join(
+        f"{'last' if epoch is None else f'epoch {epoch}'} T={temperature:g}: {score:.4f}"
+        for (epoch, temperature), score in scores.items()), flush=True)  # fmt: skip
+    return max(scores, key=scores.get), scores
+
+
+def test_cas(model, train_file, test_file, seeds, classifier_epochs, out, metrics="cas,fid,kid,prdc"):
+    """`kgan evaluate` of `model` at its own temperature against the test split; prints CAS as a share of real's."""
+    kgan("evaluate", model, "--dataset", train_file, "--test-dataset", test_file, "--metrics", metrics,
+         "--seeds", seeds, "--classifier-epochs", classifier_epochs, "--out", out, "--overwrite")  # fmt: skip
+    result = cas(out)
+    generated, real = result["generated"], result["real"]
+    print(f"\ntest CAS {generated['mean']:.4f} ± {generated['std']:.4f} vs real {real['mean']:.4f} ± "
+          f"{real['std']:.4f}: {generated['mean'] / real['mean']:.1%} of real, "
+          f"{100 * (real['mean'] - generated['mean']):.2f} points below", flush=True)  # fmt: skip
+    return result
