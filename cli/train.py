@@ -8,9 +8,10 @@ from cli.backend import select_backend
 from cli.errors import reports_errors
 from kgan.config import (
     CHANGEABLE_ON_RESUME,
+    PIXEL_SHUFFLE_MAX_SIZE,
     PRECISIONS,
     SUPPORTED_IMAGE_SIZES,
-    UPSAMPLING_MODES,
+    UPSAMPLING_CHOICES,
     TrainConfig,
     fixed_on_resume,
 )
@@ -41,7 +42,9 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
               help="Generator feature maps at full resolution.")
 @click.option("--d-width", type=int, default=DEFAULTS.d_width,
               help="Discriminator feature maps after its first convolution (default: --width).")
-@click.option("--upsampling", type=click.Choice(UPSAMPLING_MODES), default=DEFAULTS.upsampling, show_default=True)
+@click.option("--upsampling", type=click.Choice(UPSAMPLING_CHOICES), default=DEFAULTS.upsampling, show_default=True,
+              help=f"Generator upsampling. auto: pixel_shuffle up to {PIXEL_SHUFFLE_MAX_SIZE} px, resize (nearest x2 "
+                   "+ conv) above, where pixel shuffle collapsed.")
 @click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True, help="Adam learning rate (both networks).")
 @click.option("--beta1", "beta_1", type=float, default=DEFAULTS.beta_1, show_default=True, help="Adam beta_1.")
 @click.option("--ema/--no-ema", default=DEFAULTS.ema, show_default=True,

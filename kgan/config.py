@@ -8,6 +8,11 @@ MIN_IMAGE_SIZE = 16
 MAX_IMAGE_SIZE = 256
 BASE_RESOLUTIONS = (4, 7)
 UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
+UPSAMPLING_CHOICES = ("auto", *UPSAMPLING_MODES)
+# The largest side at which "auto" upsampling is pixel shuffle (fastest on XLA:CPU; what the 28 px figures were
+# measured with); above it, resize: at 64 px pixel shuffle was still one repeated texture after 464 steps where
+# resize learned within 150 (benchmarks/upsampling_by_size.py, docs/training.md).
+PIXEL_SHUFFLE_MAX_SIZE = 28
 PRECISIONS = ("auto", "float32", "bfloat16")
 # What `--resume` may change: how long, how the step is compiled, in what precision and on how many devices
 # it computes, and what is recorded besides the run's own files (TensorBoard logs, generator snapshots).
@@ -29,6 +34,14 @@ def base_resolution(image_size):
 SUPPORTED_IMAGE_SIZES = tuple(
     size for size in range(MIN_IMAGE_SIZE, MAX_IMAGE_SIZE + 1) if base_resolution(size)
 )
+
+
+def resolve_upsampling(upsampling, image_size):
+    """The generator's upsampling: `upsampling`, or for "auto" pixel shuffle up to PIXEL_SHUFFLE_MAX_SIZE px
+    and resize (nearest x2, then a convolution) above."""
+    if upsampling != "auto":
+        return upsampling
+    return "pixel_shuffle" if image_size <= PIXEL_SHUFFLE_MAX_SIZE else "resize"
 
 
 def check_image_size(image_size):
@@ -63,7 +76,8 @@ class TrainConfig:
         latent_dim: size of z.
         width: the generator's feature maps at full resolution (see kgan.networks.build_generator).
         d_width: the discriminator's feature maps after its first convolution; None for `width`.
-        upsampling: "pixel_shuffle", "resize" or "transposed".
+        upsampling: "pixel_shuffle", "resize", "transposed" or "auto" (by image size, resolved when the run
+            starts, see resolve_upsampling).
         lr: Adam learning rate of both networks.
         beta_1: Adam's beta_1.
         ema: keep an exponential moving average of the generator for samples and export.
@@ -91,7 +105,7 @@ class TrainConfig:
     latent_dim: int = 100
     width: int = 64
     d_width: int | None = None
-    upsampling: str = "pixel_shuffle"
+    upsampling: str = "auto"
     lr: float = 2e-4
     beta_1: float = 0.5
     ema: bool = True
@@ -128,8 +142,8 @@ class TrainConfig:
             _at_least(self, "devices", 1)
         if self.precision not in PRECISIONS:
             raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
-        if self.upsampling not in UPSAMPLING_MODES:
-            raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_MODES)}, not {self.upsampling!r}")
+        if self.upsampling not in UPSAMPLING_CHOICES:
+            raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_CHOICES)}, not {self.upsampling!r}")
         if self.image_size is not None:
             check_image_size(self.image_size)
         if self.channels is not None:
@@ -158,11 +172,12 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values):
         """The config of a config.json "train" entry; one written before `precision` existed keeps the
-        precision it trained in (its `mixed_precision` flag)."""
+        precision it trained in (its `mixed_precision` flag), one without `upsampling` pixel shuffle."""
         known = {field.name for field in dataclasses.fields(cls)}
         config = {key: value for key, value in values.items() if key in known}
         if "precision" not in values:
             config["precision"] = "bfloat16" if values.get("mixed_precision") else "float32"
+        config.setdefault("upsampling", "pixel_shuffle")
         return cls(**config)
 
 

@@ -5,6 +5,7 @@ import dataclasses
 import keras
 
 import kgan
+from kgan.config import resolve_upsampling
 from kgan.data import load_dataset
 from kgan.data.batches import BatchFeeder
 from kgan.devices import resolve_jit, resolve_precision
@@ -22,10 +23,10 @@ def prepare_data(config):
     """Loads the run's dataset and resolves the config's open choices against it.
 
     Args:
-        config: a TrainConfig; image_size, channels and conditional may be None, precision "auto".
+        config: a TrainConfig; image_size, channels and conditional may be None, precision and upsampling "auto".
 
     Returns:
-        (an ImageDataset, the TrainConfig with image_size, channels, conditional and precision set).
+        (an ImageDataset, the TrainConfig with image_size, channels, conditional, precision and upsampling set).
     """
     dataset = load_dataset(config.dataset, config.image_size, config.channels)
     has_labels = dataset.labels is not None
@@ -41,6 +42,7 @@ def prepare_data(config):
         channels=dataset.images.shape[-1],
         conditional=conditional,
         precision=resolve_precision(config.precision),
+        upsampling=resolve_upsampling(config.upsampling, dataset.images.shape[1]),
     )
     return dataset, resolved
 

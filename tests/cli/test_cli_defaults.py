@@ -5,7 +5,7 @@ import dataclasses
 from cli.evaluate import evaluate
 from cli.export import export_onnx_command
 from cli.train import train
-from kgan.config import PRECISIONS, UPSAMPLING_MODES, TrainConfig
+from kgan.config import PRECISIONS, UPSAMPLING_CHOICES, TrainConfig
 from kgan.evaluation.options import METRICS
 from kgan.formats.onnx_contract import DEFAULT_OPSET
 
@@ -21,7 +21,7 @@ def test_train_defaults_are_train_configs():
                           "ema", "ema_decay", "label_smoothing", "diffaugment", "seed", "tensorboard",
                           "keep_every", "precision"):  # fmt: skip
             assert option(train, field.name).default == getattr(defaults, field.name), field.name
-    assert tuple(option(train, "upsampling").type.choices) == UPSAMPLING_MODES
+    assert tuple(option(train, "upsampling").type.choices) == UPSAMPLING_CHOICES
     assert tuple(option(train, "precision").type.choices) == PRECISIONS
 
 

@@ -29,13 +29,6 @@ def test_supported_sizes_are_4_or_7_times_powers_of_two():
             check_image_size(bad)
 
 
-def test_train_config_rejects_unknown_upsampling():
-    from kgan.config import TrainConfig
-
-    with pytest.raises(UsageError, match="upsampling must be one of pixel_shuffle"):
-        TrainConfig(upsampling="bilinear")
-
-
 def test_digits_works_offline_and_is_upsampled():
     dataset = load_dataset("digits")
     assert dataset.images.shape == (1797, 28, 28, 1)

@@ -12,6 +12,8 @@ from kgan.config import TrainConfig
 from kgan.errors import KganError
 from kgan.networks.calibration import batch_norm_layers, calibrate_batch_norm
 from kgan.training.callbacks import DivergenceGuard
+from kgan.data import load_dataset
+from kgan.training.builder import describe, prepare_data
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.run import resume_run, start_run
 from tests.conftest import TINY
@@ -117,3 +119,10 @@ def test_runs_without_jit(tmp_path):
     """--no-jit: on JAX the step then runs eagerly on numpy batches."""
     result = start_run(TrainConfig(**{**TINY, "jit": False}), tmp_path / "run", verbose=0)
     assert np.isfinite(result.history[-1]["d_loss"])
+
+
+@pytest.mark.parametrize("image_size, upsampling", [(28, "pixel_shuffle"), (64, "resize")])
+def test_a_run_resolves_auto_upsampling_by_image_size_and_records_it(image_size, upsampling):
+    _, config = prepare_data(TrainConfig(dataset="digits", image_size=image_size))
+    assert config.upsampling == upsampling
+    assert describe(config, load_dataset("digits", image_size))["train"]["upsampling"] == upsampling
