@@ -5,11 +5,12 @@
 Prints one JSON line, the images/s of each epoch after the first (warm-up), on seeded random images
 in [-1, 1] and labels. benchmarks/train_vs_pytorch.py runs it next to kgan; kgan never imports torch.
 
-The networks are kgan.networks' with TrainConfig's defaults (width 64, latent 100, pixel_shuffle, label
-embedding 50, projection discriminator, 10 classes). Their trainable parameters, printed to stderr and
-checked here, are kgan's (batch-norm moving statistics are buffers, not counted):
+The networks are kgan.networks' with TrainConfig's defaults (width 64, latent 100, label embedding 50,
+projection discriminator, 10 classes; upsampling `auto`: pixel shuffle at 28 px, nearest x2 + conv at 64).
+Their trainable parameters, printed to stderr and checked here, are kgan's (batch-norm moving statistics
+are buffers, not counted):
     28x28x1: generator 3,358,133, discriminator 201,409
-    64x64x3: generator 16,864,311, discriminator 2,847,553
+    64x64x3: generator 5,141,559, discriminator 2,847,553
 The step is kgan.gan.dcgan's `_gan_step`: D on real and on detached fakes (two batch-norm batches), Adam;
 G on fresh z against the updated D (whose moving statistics it updates too, as training=True does), Adam;
 then the EMA update. Differences that leave the work per step unchanged:
@@ -47,7 +48,8 @@ BATCH_NORM = dict(eps=1e-3, momentum=0.01)  # keras BatchNormalization(epsilon=1
 # channels_last (NHWC in memory, as kgan's tensors) over contiguous NCHW: the 28x28 step at batch 64 ran
 # 1.16x faster in float32 and 1.09x in bfloat16 (1 thread of an AMD EPYC with avx512_bf16, torch 2.13).
 MEMORY_FORMAT = torch.channels_last
-KGAN_PARAMETERS = {(28, 1): (3_358_133, 201_409), (64, 3): (16_864_311, 2_847_553)}
+KGAN_PARAMETERS = {(28, 1): (3_358_133, 201_409), (64, 3): (5_141_559, 2_847_553)}
+PIXEL_SHUFFLE_MAX_SIZE = 28  # kgan.config's: `--upsampling auto` resizes above it
 
 
 def resolutions(image_size):
@@ -61,7 +63,7 @@ def feature_channels(image_size, resolution):
 
 
 class Generator(nn.Module):
-    """z and label to images: embed and concatenate, project, (conv, pixel shuffle, BN, ReLU) per x2, tanh."""
+    """z and label to images: embed and concatenate, project, (x2 upsampling, BN, ReLU) per stage, tanh."""
 
     def __init__(self, image_size, channels):
         super().__init__()
@@ -72,12 +74,12 @@ class Generator(nn.Module):
         layers, previous = [nn.BatchNorm2d(self.base_channels, **BATCH_NORM), nn.ReLU()], self.base_channels
         for resolution in sizes[1:]:
             filters = feature_channels(image_size, resolution)
-            layers += [
-                nn.Conv2d(previous, 4 * filters, 3, padding=1, bias=False),
-                nn.PixelShuffle(2),
-                nn.BatchNorm2d(filters, **BATCH_NORM),
-                nn.ReLU(),
-            ]
+            if image_size <= PIXEL_SHUFFLE_MAX_SIZE:
+                layers += [nn.Conv2d(previous, 4 * filters, 3, padding=1, bias=False), nn.PixelShuffle(2)]
+            else:
+                upsample = nn.Upsample(scale_factor=2, mode="nearest")
+                layers += [upsample, nn.Conv2d(previous, filters, 3, padding=1, bias=False)]
+            layers += [nn.BatchNorm2d(filters, **BATCH_NORM), nn.ReLU()]
             previous = filters
         self.body = nn.Sequential(*layers, nn.Conv2d(previous, channels, 3, padding=1))
 

@@ -10,7 +10,7 @@ BASE_RESOLUTIONS = (4, 7)
 UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
 UPSAMPLING_CHOICES = ("auto", *UPSAMPLING_MODES)
 # The largest side at which "auto" upsampling is pixel shuffle (fastest on XLA:CPU; what the 28 px figures were
-# measured with); above it, resize: at 64 px pixel shuffle was still one repeated texture after 464 steps where
+# measured with); above it, resize: at 64 px pixel shuffle was still one repeated texture after 348 steps where
 # resize learned within 150 (benchmarks/upsampling_by_size.py, docs/training.md).
 PIXEL_SHUFFLE_MAX_SIZE = 28
 PRECISIONS = ("auto", "float32", "bfloat16")

@@ -343,3 +343,15 @@ def test_exporting_loads_no_training_code(tmp_path):
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert "kgan.export.onnx" in loaded and "kgan.networks.generator" in loaded
     assert not [name for name in loaded if name.startswith(("kgan.training", "kgan.gan", "kgan.evaluation"))], loaded
+
+
+def test_a_resize_upsampling_run_exports_and_matches_keras(tmp_path):
+    """Resize is `--upsampling auto`'s choice above 28 px: its generator must export on this backend too."""
+    run_dir = tmp_path / "resize"
+    start_run(TrainConfig(**TINY, upsampling="resize"), run_dir, verbose=0)
+    assert json.loads((run_dir / "config.json").read_text())["generator"]["upsampling"] == "resize"
+
+    result = export_onnx(run_dir, tmp_path / "resize.onnx")
+
+    for images, expected in run_both(result.path, run_dir, batch_sizes=(3,)):
+        assert_matches_keras(images, expected)

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from kgan.config import TrainConfig
+from kgan.data import load_dataset
 from kgan.errors import KganError
 from kgan.networks.calibration import batch_norm_layers, calibrate_batch_norm
-from kgan.training.callbacks import DivergenceGuard
-from kgan.data import load_dataset
 from kgan.training.builder import describe, prepare_data
+from kgan.training.callbacks import DivergenceGuard
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.run import resume_run, start_run
 from tests.conftest import TINY
