@@ -2,6 +2,7 @@
 
 import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -9,6 +10,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The shared data sets (mnist-8k, fashion-mnist-8k, aid-aerial-8500): never part of the project.
+DATASETS = Path(os.environ.get("KGAN_DATASETS", ROOT.parent / "shared" / "datasets"))
 
 
 def kgan(*arguments):
@@ -19,6 +22,11 @@ def kgan(*arguments):
     if result.returncode:
         sys.exit(f"kgan {arguments[0]} failed with exit code {result.returncode}")
     return time.perf_counter() - started
+
+
+def flags(options):
+    """Command-line arguments for the options that are set: {"--seed": 3, "--precision": None} -> ["--seed", 3]."""
+    return [item for name, value in options.items() if value is not None for item in (name, value)]
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from common import choose_on_validation, kgan, test_cas, work_folder
+from common import choose_on_validation, flags, kgan, test_cas, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -55,9 +55,8 @@ def main():
         run = args.run
         if run is None:
             run = work / "run"
-            steps = ["--steps-per-epoch", str(args.steps_per_epoch)] if args.steps_per_epoch else []
-            precision = ["--precision", args.precision] if args.precision else []
-            seconds = kgan("train", "--dataset", train, "--epochs", args.epochs, *steps, *precision,
+            options = flags({"--steps-per-epoch": args.steps_per_epoch, "--precision": args.precision})
+            seconds = kgan("train", "--dataset", train, "--epochs", args.epochs, *options,
                            "--out", run, "--overwrite")  # fmt: skip
             print(f"\ntrained {args.epochs} epoch(s) on {TRAIN_IMAGES} images in {seconds:.0f} s\n", flush=True)
         temperatures = [float(value) for value in args.temperatures.split(",")]

@@ -19,12 +19,11 @@ accuracy gained by adding generated images to k real images per class.
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from common import kgan, work_folder
+from common import DATASETS, flags, kgan, work_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -32,7 +31,6 @@ sys.path.insert(0, str(ROOT))
 from kgan.config import PRECISIONS, TrainConfig  # noqa: E402  (after the path set-up above)
 from kgan.data import load_dataset  # noqa: E402
 
-DATASETS = Path(os.environ.get("KGAN_DATASETS", ROOT.parent / "shared" / "datasets"))
 TEST_FRACTION = 8  # the last 1/8 of every class
 
 
@@ -63,20 +61,18 @@ def main():
         sys.exit(f"{args.data} not found at {source}; set KGAN_DATASETS to the folder that holds it")
     with work_folder(args.work_dir, f"kgan-evaluate-{args.data}-") as work:
         train_file, test_file, sizes = write_splits(source, args.image_size, work)
-        options = {"--steps-per-epoch": args.steps_per_epoch, "--diffaugment": args.diffaugment,
-                   "--precision": args.precision, "--seed": args.train_seed}  # fmt: skip
         run = args.run
         if run is None:
             run = work / "run"
-            train = [item for name, value in options.items() if value is not None for item in (name, value)]
+            train = flags({"--steps-per-epoch": args.steps_per_epoch, "--diffaugment": args.diffaugment,
+                           "--precision": args.precision, "--seed": args.train_seed})  # fmt: skip
             seconds = kgan("train", "--dataset", train_file, "--epochs", args.epochs, *train,
                            "--out", run, "--overwrite")  # fmt: skip
             print(f"\n{args.data} at {args.image_size} px: {args.epochs} epoch(s) on {sizes[0]} images in "
                   f"{seconds:.0f} s; evaluated against the other {sizes[1]}:\n", flush=True)  # fmt: skip
         else:
             print(f"{run}, evaluated against the {sizes[1]} held-out images:\n", flush=True)
-        evaluate = {"--num-samples": args.num_samples, "--temperature": args.temperature, "--metrics": args.metrics}
-        extra = [item for name, value in evaluate.items() if value is not None for item in (name, value)]
+        extra = flags({"--num-samples": args.num_samples, "--temperature": args.temperature, "--metrics": args.metrics})
         seconds = kgan("evaluate", run, "--dataset", train_file, "--test-dataset", test_file, *extra,
                        "--classifier-epochs", args.classifier_epochs, "--seeds", args.seeds, "--k", args.k,
                        "--out", work / "report", "--overwrite")  # fmt: skip

@@ -16,12 +16,12 @@
 """
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from common import choose_on_validation, kgan, test_cas, work_folder
+from common import choose_on_validation, flags, kgan, test_cas, work_folder
+from evaluate_mnist import MNIST_8K
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,7 +29,6 @@ sys.path.insert(0, str(ROOT))
 from kgan.config import PRECISIONS  # noqa: E402  (after the path set-up above)
 from kgan.data import load_dataset  # noqa: E402
 
-MNIST_8K = Path(os.environ.get("KGAN_MNIST8K", ROOT.parent / "shared" / "datasets" / "mnist-8k"))
 SPLITS = {"train": slice(None, 6000), "validation": slice(6000, 7000), "test": slice(7000, None)}
 
 
@@ -53,9 +52,8 @@ def main():
         run = args.run
         if run is None:
             run = work / "run"
-            precision = ["--precision", args.precision] if args.precision else []
             seconds = kgan("train", "--dataset", train, "--epochs", args.epochs, "--keep-every", args.keep_every,
-                           *precision, "--out", run, "--overwrite")  # fmt: skip
+                           *flags({"--precision": args.precision}), "--out", run, "--overwrite")  # fmt: skip
             print(f"\ntrained {args.epochs} epoch(s) on 6,000 digits in {seconds:.0f} s\n", flush=True)
         epochs = range(args.keep_every, args.epochs + 1, args.keep_every)
         temperatures = [float(value) for value in args.temperatures.split(",")]

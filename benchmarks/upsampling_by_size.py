@@ -14,13 +14,13 @@ sample grids (first rows: the raw generator, then the EMA one) go to --out.
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-AERIAL = Path(os.environ.get("KGAN_DATASETS", ROOT.parent / "shared" / "datasets")) / "aid-aerial-8500"
+from common import DATASETS, ROOT
+
+AERIAL = DATASETS / "aid-aerial-8500"
 
 WORKER = r"""
 import json, sys, time

@@ -10,8 +10,9 @@ BASE_RESOLUTIONS = (4, 7)
 UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
 UPSAMPLING_CHOICES = ("auto", *UPSAMPLING_MODES)
 # The largest side at which "auto" upsampling is pixel shuffle (fastest on XLA:CPU; what the 28 px figures were
-# measured with); above it, resize: at 64 px pixel shuffle was still one repeated texture after 348 steps where
-# resize learned within 150 (benchmarks/upsampling_by_size.py, docs/training.md).
+# measured with); above it, resize: at 64 px with DiffAugment pixel shuffle was still one repeated texture after
+# 348 steps where resize learned within 150, and without it pixel shuffle started slower at every size
+# (benchmarks/upsampling_by_size.py, docs/training.md).
 PIXEL_SHUFFLE_MAX_SIZE = 28
 PRECISIONS = ("auto", "float32", "bfloat16")
 # What `--resume` may change: how long, how the step is compiled, in what precision and on how many devices
