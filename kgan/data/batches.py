@@ -1,7 +1,8 @@
-"""The batch feeder `fit()` reads: a keras PyDataset over in-memory uint8 images.
+"""The batch feeder of a training run: a keras PyDataset over in-memory uint8 images.
 
 It needs neither tf.data nor TensorFlow, so the JAX backend runs without TensorFlow,
-and slicing a uint8 array costs microseconds against a step of milliseconds.
+and slicing a uint8 array costs microseconds against a step of milliseconds. On
+TensorFlow, `kgan train` reads the same batches through kgan.data.tensorflow_batches.
 """
 
 import keras
@@ -41,6 +42,7 @@ class BatchFeeder(keras.utils.PyDataset):
         self.as_uint8 = as_uint8
         self.seed = seed
         self.steps_per_epoch = steps_per_epoch or len(dataset) // batch_size
+        self.initial_epoch = initial_epoch
         self._next_epoch = initial_epoch
         self._order = self.epoch_order(initial_epoch)  # keras may peek at a batch before the first epoch
 
@@ -55,7 +57,10 @@ class BatchFeeder(keras.utils.PyDataset):
         self._next_epoch += 1
 
     def __getitem__(self, index):
-        rows = self._order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.batch(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+
+    def batch(self, rows):
+        """The batch of the images at indices `rows`: images, or (images, labels) when conditional."""
         images = self.images[rows] if self.as_uint8 else imaging.from_uint8(self.images[rows])
         return images if self.labels is None else (images, self.labels[rows])
 

@@ -12,6 +12,7 @@ from kgan.gan.diffaugment import diff_augment
 from kgan.gan.losses import discriminator_loss, generator_loss
 from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
 from kgan.imaging import UINT8_STEP
+from kgan.networks.batch_norm import plain_keras_layer
 from kgan.networks.calibration import calibrate_batch_norm
 
 if keras.config.backend() == "jax":
@@ -72,7 +73,7 @@ class DCGAN(GANTrainer, keras.Model):
         self.seed = seed
         self.ema_generator = None
         if ema_decay is not None:
-            self.ema_generator = keras.models.clone_model(generator, clone_function=_clone_layer)
+            self.ema_generator = keras.models.clone_model(generator, clone_function=plain_keras_layer)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
         self.seed_generator = _StepSeedGenerator(seed, self._replica_seed, name="step_seed")
@@ -220,7 +221,3 @@ class _StepSeedGenerator(keras.random.SeedGenerator):
     def next(self, ordered=True):
         return self._per_replica(super().next(ordered))
 
-
-def _clone_layer(layer):
-    """Clones a layer with the same name, so the EMA generator's config matches the generator's."""
-    return layer.__class__.from_config(layer.get_config())

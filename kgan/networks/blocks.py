@@ -1,7 +1,4 @@
-"""Layer recipes shared by the generator and discriminator (built-in keras layers only).
-
-The networks use no custom layers, so a saved `generator.keras` loads with plain keras.
-"""
+"""Layer recipes shared by the generator and discriminator."""
 
 import contextlib
 import math

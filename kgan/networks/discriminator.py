@@ -2,6 +2,7 @@
 
 import keras
 
+from kgan.networks.batch_norm import FusedBatchNormalization
 from kgan.networks.blocks import (
     LEAKY_SLOPE,
     class_embedding,
@@ -32,7 +33,7 @@ def build_discriminator(image_size, channels, num_classes=0, width=64, name="dis
             use_bias=stage == 0, name=f"down_{resolution}x{resolution}",
         )(hidden)  # fmt: skip
         if stage > 0:  # DCGAN: no batch norm on the discriminator's input layer
-            hidden = keras.layers.BatchNormalization(name=f"bn_{resolution}x{resolution}")(hidden)
+            hidden = FusedBatchNormalization(name=f"bn_{resolution}x{resolution}")(hidden)
         hidden = keras.layers.LeakyReLU(LEAKY_SLOPE, name=f"lrelu_{resolution}x{resolution}")(hidden)
     features = keras.layers.Flatten(name="features")(hidden)
     logit = keras.layers.Dense(1, kernel_initializer=initializer(), name="logit_unconditional")(features)

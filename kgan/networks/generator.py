@@ -3,6 +3,7 @@
 import keras
 
 from kgan.config import UPSAMPLING_MODES
+from kgan.networks.batch_norm import FusedBatchNormalization
 from kgan.networks.blocks import (
     class_embedding,
     feature_channels,
@@ -62,7 +63,7 @@ def build_generator(
 
 
 def _normalize_and_activate(hidden, suffix):
-    hidden = keras.layers.BatchNormalization(name=f"bn_{suffix}")(hidden)
+    hidden = FusedBatchNormalization(name=f"bn_{suffix}")(hidden)
     return keras.layers.ReLU(name=f"relu_{suffix}")(hidden)
 
 
@@ -83,3 +84,4 @@ def pixel_shuffle(hidden, filters, name):
     hidden = keras.layers.Reshape((height, width, 2, 2, filters), name=f"{name}_split")(hidden)
     hidden = keras.layers.Permute((1, 3, 2, 4, 5), name=f"{name}_interleave")(hidden)
     return keras.layers.Reshape((2 * height, 2 * width, filters), name=f"{name}_shuffle")(hidden)
+

@@ -94,6 +94,19 @@ def batch_feeder(config, dataset, initial_epoch=0):
     )  # fmt: skip
 
 
+def fit_data(feeder):
+    """What fit() reads from a batch_feeder, with steps_per_epoch=feeder.steps_per_epoch.
+
+    On TensorFlow an endless tf.data pipeline of the feeder's batches (kgan.data.tensorflow_batches
+    says why), elsewhere the feeder itself.
+    """
+    if keras.config.backend() != "tensorflow":
+        return feeder
+    from kgan.data.tensorflow_batches import endless_dataset
+
+    return endless_dataset(feeder)
+
+
 def describe(config, dataset):
     """The content of config.json (kgan.formats.run_folder) for a resolved config."""
     generator_args, discriminator_args = network_arguments(config, dataset)

@@ -14,6 +14,7 @@ import numpy as np
 from kgan import fileio, imaging, plots
 from kgan.errors import UsageError
 from kgan.formats import run_folder
+from kgan.networks.batch_norm import plain_keras_model
 from kgan.training.checkpoint import save_checkpoint
 
 SAMPLE_COLUMNS = 10
@@ -101,7 +102,7 @@ class RunRecorder(keras.callbacks.Callback):
         imaging.save_png(run_folder.sample_grid_path(self.run_dir, epoch + 1), self.sample_grid())
         generator_file = self.run_dir / run_folder.GENERATOR_FILE
         with fileio.atomic_path(generator_file, suffix=".keras") as tmp:
-            self.model.sampling_generator.save(tmp)
+            plain_keras_model(self.model.sampling_generator).save(tmp)
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
             fileio.write_bytes(run_folder.snapshot_path(self.run_dir, epoch + 1), generator_file.read_bytes())
         save_checkpoint(self.run_dir / run_folder.CHECKPOINT_FILE, self.model, epoch + 1, self.history)

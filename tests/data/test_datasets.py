@@ -218,3 +218,27 @@ def test_feeder_steps_beyond_one_pass():
     order = feeder.epoch_order(0)
     assert len(order) == 4000
     assert sorted(order[: len(dataset)]) == list(range(len(dataset)))  # whole passes first
+
+
+@pytest.mark.parametrize("conditional", [True, False])
+def test_tensorflow_pipeline_yields_the_feeders_batches_epoch_after_epoch(conditional):
+    pytest.importorskip("tensorflow")
+    from kgan.data.batches import BatchFeeder
+    from kgan.data.tensorflow_batches import endless_dataset
+
+    def parts(batch):
+        return batch if conditional else (batch,)
+
+    dataset = load_dataset("digits", image_size=16)
+    feeder = BatchFeeder(dataset, batch_size=64, seed=3, conditional=conditional, initial_epoch=2, as_uint8=True)
+    steps = feeder.steps_per_epoch
+    received = [parts(batch) for batch in endless_dataset(feeder).take(3 * steps).as_numpy_iterator()]
+    expected = []
+    for _ in range(3):  # epochs 2, 3 and 4, as fit() would read them from a resumed feeder
+        feeder.on_epoch_begin()
+        expected += [parts(feeder[step]) for step in range(steps)]
+    assert len(received) == len(expected)
+    for want, have in zip(expected, received):
+        for want_part, have_part in zip(want, have, strict=True):
+            assert have_part.dtype == want_part.dtype and have_part.shape == want_part.shape
+            np.testing.assert_array_equal(have_part, want_part)
