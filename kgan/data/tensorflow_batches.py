@@ -23,19 +23,19 @@ def endless_dataset(feeder, prefetch=2):
         prefetch: batches prepared ahead of the step.
     """
     rows_per_epoch = (feeder.steps_per_epoch, feeder.batch_size)
-    sample = feeder.batch(feeder.epoch_order(feeder.initial_epoch)[: feeder.batch_size])
-    parts = sample if isinstance(sample, tuple) else (sample,)
-    specs = [tf.TensorSpec(part.shape, tf.as_dtype(part.dtype)) for part in parts]
+
+    def gather(rows):  # images, or images and labels, as a tuple either way
+        batch = feeder.batch(rows)
+        return batch if isinstance(batch, tuple) else (batch,)
+
+    sample = gather(feeder.epoch_order(feeder.initial_epoch)[: feeder.batch_size])
+    specs = [tf.TensorSpec(part.shape, tf.as_dtype(part.dtype)) for part in sample]
 
     def epoch_rows(epoch):
         return feeder.epoch_order(int(epoch)).reshape(rows_per_epoch)
 
     def draw_epoch(epoch):
         return tf.ensure_shape(tf.numpy_function(epoch_rows, [epoch], tf.int64, stateful=False), rows_per_epoch)
-
-    def gather(rows):
-        batch = feeder.batch(rows)
-        return batch if isinstance(batch, tuple) else (batch,)
 
     def load(rows):
         loaded = tf.numpy_function(gather, [rows], [spec.dtype for spec in specs], stateful=False)
