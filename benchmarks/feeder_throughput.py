@@ -27,20 +27,17 @@ from kgan.data.sources import ImageDataset  # noqa: E402
 SHAPES = ((28, 1), (64, 3), (128, 3))
 
 
-def epoch_rate(feeder):
-    feeder.on_epoch_begin()
-    started = time.perf_counter()
-    for index in range(feeder.num_batches):
-        feeder[index]
-    return feeder.num_batches * feeder.batch_size / (time.perf_counter() - started)
-
-
-def pipeline_rate(batches, feeder):
-    """Images/s of one epoch's batches read from the endless tf.data pipeline `batches` (an iterator)."""
+def epoch_rate(feeder, batches):
+    """Images/s of reading one epoch's worth of `feeder`'s batches from the iterator `batches`."""
     started = time.perf_counter()
     for _ in range(feeder.num_batches):
         next(batches)
     return feeder.num_batches * feeder.batch_size / (time.perf_counter() - started)
+
+
+def feeder_epoch_rate(feeder):
+    feeder.on_epoch_begin()
+    return epoch_rate(feeder, (feeder[index] for index in range(feeder.num_batches)))
 
 
 def main():
@@ -63,13 +60,13 @@ def main():
         rates = {}
         for as_uint8 in (True, False):
             feeder = BatchFeeder(dataset, args.batch_size, seed=0, conditional=True, as_uint8=as_uint8)
-            rates[as_uint8] = statistics.median(epoch_rate(feeder) for _ in range(args.repeats))
+            rates[as_uint8] = statistics.median(feeder_epoch_rate(feeder) for _ in range(args.repeats))
         pipeline = "not installed"
         if endless_dataset is not None:
             feeder = BatchFeeder(dataset, args.batch_size, seed=0, conditional=True, as_uint8=True)
             batches = iter(endless_dataset(feeder))
             next(batches)  # builds the pipeline
-            pipeline = f"{statistics.median(pipeline_rate(batches, feeder) for _ in range(args.repeats)):,.0f}"
+            pipeline = f"{statistics.median(epoch_rate(feeder, batches) for _ in range(args.repeats)):,.0f}"
         shape = f"{size}x{size}x{channels}"
         print(f"{shape:<12}{rates[True]:>12,.0f}{rates[False]:>12,.0f}{pipeline:>16}", flush=True)
 

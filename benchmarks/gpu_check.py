@@ -102,7 +102,7 @@ THROUGHPUT_WORKER = r"""
 import json, math, sys, time
 import numpy as np, keras
 from kgan.config import TrainConfig
-from kgan.training.builder import batch_feeder, build_model, fit_data, prepare_data
+from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare_data
 from kgan.training.parallel import check_batch_split, data_parallel, resolve_devices
 args = json.loads(sys.argv[1])
 size, channels, classes = args["image_size"], args["channels"], args["num_classes"]
@@ -142,8 +142,7 @@ seconds = []
 with data_parallel(devices):
     model = build_model(config, dataset)
     feeder = batch_feeder(config, dataset)
-    model.fit(fit_data(feeder), epochs=config.epochs, steps_per_epoch=feeder.steps_per_epoch, shuffle=False, verbose=0,
-              callbacks=[Timer()])
+    model.fit(**fit_inputs(feeder), epochs=config.epochs, shuffle=False, verbose=0, callbacks=[Timer()])
 images = config.batch_size * config.steps_per_epoch
 print("RESULT " + json.dumps({
     "rates": [images / s for s in seconds[1:]], "first_epoch_s": seconds[0], "devices": len(devices),

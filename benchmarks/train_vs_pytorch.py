@@ -4,7 +4,7 @@
         [--torch-python /tmp/tv/bin/python] [--variants tf-auto,torch-float32,...]
 
 Each variant runs in its own process: kgan's builds the default conditional model as `kgan train` does
-(TrainConfig, prepare_data, build_model, fit on fit_data(batch_feeder)) from random images in a temporary .npz;
+(TrainConfig, prepare_data, build_model, fit on fit_inputs(batch_feeder)) from random images in a temporary .npz;
 torch's runs benchmarks/torch_peer.py (the same networks and step, float32 or bfloat16 autocast) under
 --torch-python, a separate environment, since kgan never depends on torch. The first epoch (compilation,
 warm-up) is dropped; variants alternate over --rounds rounds and the median is over all kept epochs.
@@ -32,7 +32,7 @@ from kgan.devices import BFLOAT16_CPU_FLAGS, CPUINFO, cpu_bfloat16_flags
 WORKER = r"""
 import json, sys, time, keras
 from kgan.config import TrainConfig
-from kgan.training.builder import batch_feeder, build_model, fit_data, prepare_data
+from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare_data
 args = json.loads(sys.argv[1])
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"])
@@ -45,8 +45,7 @@ class Clock(keras.callbacks.Callback):
         float(logs["g_loss"])  # waits for the epoch's last step
         times.append(time.perf_counter() - self.start)
 times = []
-model.fit(fit_data(feeder), epochs=config.epochs, steps_per_epoch=feeder.steps_per_epoch, shuffle=False, verbose=0,
-          callbacks=[Clock()])
+model.fit(**fit_inputs(feeder), epochs=config.epochs, shuffle=False, verbose=0, callbacks=[Clock()])
 images = config.batch_size * config.steps_per_epoch
 print(json.dumps({"precision": config.precision, "rates": [images / t for t in times[1:]]}))
 """

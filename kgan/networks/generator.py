@@ -84,4 +84,3 @@ def pixel_shuffle(hidden, filters, name):
     hidden = keras.layers.Reshape((height, width, 2, 2, filters), name=f"{name}_split")(hidden)
     hidden = keras.layers.Permute((1, 3, 2, 4, 5), name=f"{name}_interleave")(hidden)
     return keras.layers.Reshape((2 * height, 2 * width, filters), name=f"{name}_shuffle")(hidden)
-

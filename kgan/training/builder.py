@@ -94,17 +94,17 @@ def batch_feeder(config, dataset, initial_epoch=0):
     )  # fmt: skip
 
 
-def fit_data(feeder):
-    """What fit() reads from a batch_feeder, with steps_per_epoch=feeder.steps_per_epoch.
+def fit_inputs(feeder):
+    """fit()'s `x` and `steps_per_epoch` for a batch_feeder: `model.fit(**fit_inputs(feeder), epochs=...)`.
 
-    On TensorFlow an endless tf.data pipeline of the feeder's batches (kgan.data.tensorflow_batches
-    says why), elsewhere the feeder itself.
+    On TensorFlow `x` is an endless tf.data pipeline of the feeder's batches (kgan.data.tensorflow_batches
+    says why), so fit() needs the steps per epoch; elsewhere it is the feeder itself.
     """
     if keras.config.backend() != "tensorflow":
-        return feeder
+        return {"x": feeder, "steps_per_epoch": feeder.steps_per_epoch}
     from kgan.data.tensorflow_batches import endless_dataset
 
-    return endless_dataset(feeder)
+    return {"x": endless_dataset(feeder), "steps_per_epoch": feeder.steps_per_epoch}
 
 
 def describe(config, dataset):

@@ -11,7 +11,7 @@ from pathlib import Path
 from kgan import fileio
 from kgan.errors import KganError, UsageError
 from kgan.formats import run_folder
-from kgan.training.builder import batch_feeder, build_model, describe, fit_data, prepare_data
+from kgan.training.builder import batch_feeder, build_model, describe, fit_inputs, prepare_data
 from kgan.training.callbacks import DivergenceGuard, RunRecorder, tensorboard_callbacks
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.parallel import check_batch_split, data_parallel, replica_count, resolve_devices
@@ -110,9 +110,8 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
     )  # fmt: skip
     try:
         model.fit(
-            fit_data(feeder),
+            **fit_inputs(feeder),
             epochs=config.epochs,
-            steps_per_epoch=feeder.steps_per_epoch,
             initial_epoch=initial_epoch,
             shuffle=False,  # the feeder shuffles by (seed, epoch); keras would reorder batches with `random`
             callbacks=[guard, recorder, *(tensorboard_callbacks(run_dir) if config.tensorboard else [])],
