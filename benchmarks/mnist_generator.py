@@ -3,15 +3,17 @@
 1. Splits of ../shared/datasets/mnist-8k (override with $KGAN_MNIST8K): the first 6,000 digits
    train the GAN, the next 1,000 are the validation split, the last 1,000 (the test split of
    benchmarks/evaluate_mnist.py) are seen by nothing but the final figures.
-2. `kgan train` with its defaults on the 6,000, `--epochs 40 --keep-every 10` (or --run RUN).
-3. Every kept snapshot of at least --min-epoch epochs, at every --temperatures value: CAS on the
-   validation split (`kgan evaluate --metrics cas`, seed 0). The best picks the generator and
-   its temperature, recorded in the exported file (`kgan export onnx --epoch --temperature`).
+2. `kgan train` with its defaults on the 6,000, `--epochs 40 --keep-every 10`, once per
+   --train-seeds value (`kgan train --seed`; or the given --run folders).
+3. Every kept snapshot of every run of at least --min-epoch epochs, at every --temperatures
+   value: CAS on the validation split (`kgan evaluate --metrics cas`, seed 0). The best picks the
+   run, the generator and its temperature, recorded in the exported file (`kgan export onnx
+   --epoch --temperature`).
 4. `kgan evaluate` of that file, with its defaults, against the test split: CAS next to the same
    classifier trained on the 6,000 real digits.
 
-    .venv/bin/python benchmarks/mnist_generator.py --work-dir runs/mnist-ship            # about 1 h on 2 cores
-    .venv/bin/python benchmarks/mnist_generator.py --epochs 2 --keep-every 1 --min-epoch 1 \\
+    .venv/bin/python benchmarks/mnist_generator.py --work-dir runs/mnist-ship            # about 70 min on 2 cores
+    .venv/bin/python benchmarks/mnist_generator.py --epochs 2 --keep-every 1 --min-epoch 1 --train-seeds 0,1 \\
         --temperatures 1 --classifier-epochs 1 --seeds 0        # a quick check that it runs
 """
 
@@ -38,8 +40,10 @@ def main():
     parser.add_argument("--keep-every", type=int, default=10, help="Snapshot every this many epochs (default 10).")
     parser.add_argument("--min-epoch", type=int, default=20, help="Shortest run length to consider (default 20).")
     parser.add_argument("--precision", choices=PRECISIONS, default=None, help="kgan train's --precision (default: its)")
-    parser.add_argument("--run", type=Path, default=None, help="Use this RUN_DIR, trained on the first 6,000 digits.")
-    parser.add_argument("--temperatures", default="1,1.3", help="Temperatures to choose among (default 1,1.3).")
+    parser.add_argument("--train-seeds", default="0,1,2,3,4", help="kgan train --seed of each run (default 0,1,2,3,4).")
+    parser.add_argument("--run", type=Path, action="append", default=None,
+                        help="Use this RUN_DIR (trained on the first 6,000 digits) instead of training; repeatable.")
+    parser.add_argument("--temperatures", default="1.3", help="Temperatures to choose among (default 1.3).")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of the test-set CAS (default 0,1,2).")
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep runs, files and reports here.")
@@ -49,22 +53,29 @@ def main():
         sys.exit(f"real MNIST digits not found at {MNIST_8K}; set KGAN_MNIST8K to the mnist-8k folder")
     with work_folder(args.work_dir, "kgan-mnist-generator-") as work:
         train, validation, test = write_splits(work)
-        run = args.run
-        if run is None:
-            run = work / "run"
-            seconds = kgan("train", "--dataset", train, "--epochs", args.epochs, "--keep-every", args.keep_every,
-                           *flags({"--precision": args.precision}), "--out", run, "--overwrite")  # fmt: skip
-            print(f"\ntrained {args.epochs} epoch(s) on 6,000 digits in {seconds:.0f} s\n", flush=True)
-        epochs = range(args.keep_every, args.epochs + 1, args.keep_every)
+        runs = args.run or [work / f"run-seed{seed}" for seed in args.train_seeds.split(",")]
+        if args.run is None:
+            for seed, run in zip(args.train_seeds.split(","), runs):
+                seconds = kgan("train", "--dataset", train, "--epochs", args.epochs, "--keep-every", args.keep_every,
+                               "--seed", seed, *flags({"--precision": args.precision}), "--out", run, "--overwrite")
+                print(f"\ntrained {args.epochs} epoch(s) on 6,000 digits, seed {seed}: {seconds:.0f} s\n", flush=True)
+        epochs = [epoch for epoch in range(args.keep_every, args.epochs + 1, args.keep_every)
+                  if epoch >= args.min_epoch]
         temperatures = [float(value) for value in args.temperatures.split(",")]
-        (epoch, temperature), _ = choose_on_validation(
-            run, [epoch for epoch in epochs if epoch >= args.min_epoch], temperatures, train, validation, work,
-            args.classifier_epochs,
-        )
+        scores = {}
+        for run in runs:
+            (work / f"validation-{run.name}").mkdir(exist_ok=True)
+            _, run_scores = choose_on_validation(run, epochs, temperatures, train, validation,
+                                                 work / f"validation-{run.name}", args.classifier_epochs)
+            scores.update({(run, *choice): score for choice, score in run_scores.items()})
+        run, epoch, temperature = max(scores, key=scores.get)
+        best = scores[run, epoch, temperature]
+        print(f"\nchosen on validation: {run.name}, epoch {epoch}, T={temperature:g}: {best:.4f}", flush=True)
         model = work / "mnist8k-cdcgan.onnx"
         kgan("export", "onnx", run, "-o", model, "--epoch", epoch, "--temperature", temperature, "--overwrite")
         test_cas(model, train, test, args.seeds, args.classifier_epochs, work / "test")
-        print(f"epoch {epoch}, temperature {temperature:g}; files in {work}" + ("" if args.work_dir else " (deleted)"))
+        print(f"{run.name}, epoch {epoch}, temperature {temperature:g}; files in {work}"
+              + ("" if args.work_dir else " (deleted)"))
 
 
 def write_splits(work):
