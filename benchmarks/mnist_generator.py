@@ -47,7 +47,7 @@ def main():
     parser.add_argument("--refit-seed", type=int, default=0, help="kgan train --seed of the refit (default 0).")
     parser.add_argument("--run", type=Path, action="append", default=None,
                         help="Use this RUN_DIR (trained on the first 6,000 digits) instead of training; repeatable.")
-    parser.add_argument("--temperatures", default="1.3", help="Temperatures to choose among (default 1.3).")
+    parser.add_argument("--temperatures", default="1.3,1.5", help="Temperatures to choose among (default 1.3,1.5).")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of the test-set CAS (default 0,1,2).")
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep runs, files and reports here.")
