@@ -14,7 +14,7 @@
 5. `kgan evaluate` of that file, with its defaults, against the test split: CAS next to the same
    classifier trained on the 7,000 real digits.
 
-    .venv/bin/python benchmarks/mnist_generator.py --work-dir runs/mnist-ship            # about 50 min on 2 cores
+    .venv/bin/python benchmarks/mnist_generator.py --work-dir runs/mnist-ship            # about 1 h on 2 cores
     .venv/bin/python benchmarks/mnist_generator.py --epochs 2 --keep-every 1 --min-epoch 1 --train-seeds 0,1 \\
         --temperatures 1 --classifier-epochs 1 --seeds 0        # a quick check that it runs
 """
@@ -57,18 +57,21 @@ def main():
         sys.exit(f"real MNIST digits not found at {MNIST_8K}; set KGAN_MNIST8K to the mnist-8k folder")
     with work_folder(args.work_dir, "kgan-mnist-generator-") as work:
         train, validation, test, refit = write_splits(work)
-        runs = args.run or [work / f"run-seed{seed}" for seed in args.train_seeds.split(",")]
-        if args.run is None:
-            for seed, run in zip(args.train_seeds.split(","), runs):
-                train_gan(train, run, args.epochs, seed, args, "--keep-every", args.keep_every)
+        runs = args.run
+        if runs is None:
+            seeds = args.train_seeds.split(",")
+            runs = [work / f"run-seed{seed}" for seed in seeds]
+            for seed, run in zip(seeds, runs):
+                train_gan(train, run, args.epochs, seed, args.precision, "--keep-every", args.keep_every)
         epochs = [epoch for epoch in range(args.keep_every, args.epochs + 1, args.keep_every)
                   if epoch >= args.min_epoch]
         temperatures = [float(value) for value in args.temperatures.split(",")]
         scores = {}
         for run in runs:
-            (work / f"validation-{run.name}").mkdir(exist_ok=True)
-            _, run_scores = choose_on_validation(run, epochs, temperatures, train, validation,
-                                                 work / f"validation-{run.name}", args.classifier_epochs)
+            run_work = work / f"validation-{run.name}"
+            run_work.mkdir(exist_ok=True)
+            _, run_scores = choose_on_validation(run, epochs, temperatures, train, validation, run_work,
+                                                 args.classifier_epochs)
             for choice, score in run_scores.items():
                 scores.setdefault(choice, []).append(score)
         print("\nmean validation CAS over the runs: " + ", ".join(
@@ -77,17 +80,17 @@ def main():
         epoch, temperature = max(scores, key=lambda choice: np.mean(scores[choice]))
         print(f"chosen on validation: {epoch} epochs, T={temperature:g}\n", flush=True)
 
-        train_gan(refit, work / "refit", epoch, args.refit_seed, args)
+        train_gan(refit, work / "refit", epoch, args.refit_seed, args.precision)
         model = work / "mnist8k-cdcgan.onnx"
         kgan("export", "onnx", work / "refit", "-o", model, "--temperature", temperature, "--overwrite")
         test_cas(model, refit, test, args.seeds, args.classifier_epochs, work / "test")
         print(f"{epoch} epochs, temperature {temperature:g}; files in {work}" + ("" if args.work_dir else " (deleted)"))
 
 
-def train_gan(dataset, run, epochs, seed, args, *options):
-    """`kgan train` with its defaults (and --precision) on `dataset` into `run`."""
+def train_gan(dataset, run, epochs, seed, precision, *options):
+    """`kgan train` with its defaults (and `precision`, when not None) on `dataset` into `run`."""
     seconds = kgan("train", "--dataset", dataset, "--epochs", epochs, "--seed", seed, *options,
-                   *flags({"--precision": args.precision}), "--out", run, "--overwrite")  # fmt: skip
+                   *flags({"--precision": precision}), "--out", run, "--overwrite")  # fmt: skip
     print(f"\ntrained {epochs} epoch(s) on {dataset.name}, seed {seed}: {seconds:.0f} s\n", flush=True)
 
 
