@@ -45,7 +45,7 @@ def main():
     parser.add_argument("--min-epoch", type=int, default=20, help="Shortest run length to consider (default 20).")
     parser.add_argument("--precision", choices=PRECISIONS, default=None, help="kgan train's --precision (default: its)")
     parser.add_argument("--train-seeds", default="0,1,2", help="kgan train --seed of each run (default 0,1,2).")
-    parser.add_argument("--train-options", default="",
+    parser.add_argument("--train-options", type=shlex.split, default=[],
                         help='More kgan train options for every run and the refit, e.g. "--batch-size 32".')
     parser.add_argument("--refit-seed", type=int, default=0, help="kgan train --seed of the refit (default 0).")
     parser.add_argument("--run", type=Path, action="append", default=None,
@@ -66,7 +66,7 @@ def main():
             runs = [work / f"run-seed{seed}" for seed in seeds]
             for seed, run in zip(seeds, runs):
                 train_gan(train, run, args.epochs, seed, args.precision, "--keep-every", args.keep_every,
-                          *shlex.split(args.train_options))
+                          *args.train_options)
         epochs = [epoch for epoch in range(args.keep_every, args.epochs + 1, args.keep_every)
                   if epoch >= args.min_epoch]
         temperatures = [float(value) for value in args.temperatures.split(",")]
@@ -84,8 +84,7 @@ def main():
         epoch, temperature = max(scores, key=lambda choice: np.mean(scores[choice]))
         print(f"chosen on validation: {epoch} epochs, T={temperature:g}\n", flush=True)
 
-        train_gan(refit, work / "refit", epoch, args.refit_seed, args.precision,
-                  *shlex.split(args.train_options))
+        train_gan(refit, work / "refit", epoch, args.refit_seed, args.precision, *args.train_options)
         model = work / "mnist8k-cdcgan.onnx"
         kgan("export", "onnx", work / "refit", "-o", model, "--temperature", temperature, "--overwrite")
         test_cas(model, refit, test, args.seeds, args.classifier_epochs, work / "test")
