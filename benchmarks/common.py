@@ -43,7 +43,7 @@ def cas(report_folder):
     return json.loads((Path(report_folder) / "report.json").read_text())["metrics"]["cas"]
 
 
-def choose_on_validation(run, epochs, temperatures, train_file, validation_file, work, classifier_epochs):
+def choose_on_validation(runs, epochs, temperatures, train_file, validation_file, work, classifier_epochs):
     """Picks the generator snapshot and sampling temperature with the best CAS on validation data.
 
     Every (epoch, temperature) pair is exported and scored by `kgan evaluate --metrics cas` (seed 0)
@@ -51,7 +51,7 @@ def choose_on_validation(run, epochs, temperatures, train_file, validation_file,
     touched here.
 
     Args:
-        run: RUN_DIR of `kgan train`.
+        runs: RUN_DIRs of `kgan train`: one, or several whose generators are exported as one mixture.
         epochs: snapshot epochs kept by `--keep-every`; None stands for the last generator.
         temperatures: sampling temperatures to try.
         train_file, validation_file: --dataset and --test-dataset of `kgan evaluate`.
@@ -65,7 +65,7 @@ def choose_on_validation(run, epochs, temperatures, train_file, validation_file,
     for epoch in epochs:
         name = "last" if epoch is None else f"epoch{epoch:03d}"
         model = work / f"validation-{name}.onnx"
-        kgan("export", "onnx", run, "-o", model, "--overwrite", *(["--epoch", epoch] if epoch else []))
+        kgan("export", "onnx", *runs, "-o", model, "--overwrite", *(["--epoch", epoch] if epoch else []))
         for temperature in temperatures:
             report = work / f"validation-{name}-T{temperature:g}"
             kgan("evaluate", model, "--dataset", train_file, "--test-dataset", validation_file, "--metrics", "cas",

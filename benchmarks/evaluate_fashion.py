@@ -60,7 +60,7 @@ def main():
                            "--out", run, "--overwrite")  # fmt: skip
             print(f"\ntrained {args.epochs} epoch(s) on {TRAIN_IMAGES} images in {seconds:.0f} s\n", flush=True)
         temperatures = [float(value) for value in args.temperatures.split(",")]
-        (_, best), _ = choose_on_validation(run, [None], temperatures, train, validation, work,
+        (_, best), _ = choose_on_validation([run], [None], temperatures, train, validation, work,
                                             args.classifier_epochs)  # fmt: skip
         model = work / "fashion-mnist-cdcgan.onnx"
         kgan("export", "onnx", run, "-o", model, "--temperature", best, "--overwrite")

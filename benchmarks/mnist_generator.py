@@ -7,14 +7,16 @@
    --train-seeds value (`kgan train --seed`; or the given --run folders).
 3. Every kept snapshot of at least --min-epoch epochs, at every --temperatures value: CAS on the
    validation split (`kgan evaluate --metrics cas`, seed 0). The run length and temperature with
-   the best mean over the runs are chosen.
+   the best mean over the runs are chosen. With --mixture, the mixture of the runs' generators
+   (`kgan export onnx RUN_DIR...`) is scored too, and chosen if it beats that best mean.
 4. The refit: `kgan train` with its defaults and the chosen run length on the first 7,000 digits
-   (training and validation split, seed --refit-seed), exported with the chosen temperature
-   (`kgan export onnx --temperature`): the file that ships.
+   (training and validation split, seed --refit-seed; a mixture: one run per --train-seeds value),
+   exported with the chosen temperature (`kgan export onnx --temperature`): the file that ships.
 5. `kgan evaluate` of that file, with its defaults, against the test split: CAS next to the same
    classifier trained on the 7,000 real digits.
 
     .venv/bin/python benchmarks/mnist_generator.py --work-dir runs/mnist-ship            # about 1 h on 2 cores
+    .venv/bin/python benchmarks/mnist_generator.py --mixture --min-epoch 40 --temperatures 1.5 --work-dir W
     .venv/bin/python benchmarks/mnist_generator.py --epochs 2 --keep-every 1 --min-epoch 1 --train-seeds 0,1 \\
         --temperatures 1 --classifier-epochs 1 --seeds 0        # a quick check that it runs
 """
@@ -51,6 +53,8 @@ def main():
     parser.add_argument("--run", type=Path, action="append", default=None,
                         help="Use this RUN_DIR (trained on the first 6,000 digits) instead of training; repeatable.")
     parser.add_argument("--temperatures", default="1.3,1.5", help="Temperatures to choose among (default 1.3,1.5).")
+    parser.add_argument("--mixture", action="store_true",
+                        help="Also score the mixture of the runs' generators, and ship a mixture if it scores best.")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of the test-set CAS (default 0,1,2).")
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep runs, files and reports here.")
@@ -60,9 +64,9 @@ def main():
         sys.exit(f"real MNIST digits not found at {MNIST_8K}; set KGAN_MNIST8K to the mnist-8k folder")
     with work_folder(args.work_dir, "kgan-mnist-generator-") as work:
         train, validation, test, refit = write_splits(work)
+        seeds = args.train_seeds.split(",")
         runs = args.run
         if runs is None:
-            seeds = args.train_seeds.split(",")
             runs = [work / f"run-seed{seed}" for seed in seeds]
             for seed, run in zip(seeds, runs):
                 train_gan(train, run, args.epochs, seed, args.precision, "--keep-every", args.keep_every,
@@ -74,21 +78,34 @@ def main():
         for run in runs:
             run_work = work / f"validation-{run.name}"
             run_work.mkdir(exist_ok=True)
-            _, run_scores = choose_on_validation(run, epochs, temperatures, train, validation, run_work,
+            _, run_scores = choose_on_validation([run], epochs, temperatures, train, validation, run_work,
                                                  args.classifier_epochs)
             for choice, score in run_scores.items():
                 scores.setdefault(choice, []).append(score)
         print("\nmean validation CAS over the runs: " + ", ".join(
             f"epoch {epoch} T={temperature:g}: {np.mean(values):.4f}"
             for (epoch, temperature), values in scores.items()), flush=True)  # fmt: skip
-        epoch, temperature = max(scores, key=lambda choice: np.mean(scores[choice]))
-        print(f"chosen on validation: {epoch} epochs, T={temperature:g}\n", flush=True)
+        choices = {(epoch, temperature, False): np.mean(values) for (epoch, temperature), values in scores.items()}
+        if args.mixture:
+            mixture_work = work / "validation-mixture"
+            mixture_work.mkdir(exist_ok=True)
+            _, mixture_scores = choose_on_validation(runs, epochs, temperatures, train, validation, mixture_work,
+                                                     args.classifier_epochs)
+            choices.update({(epoch, temperature, True): score
+                            for (epoch, temperature), score in mixture_scores.items()})  # fmt: skip
+        epoch, temperature, mixture = max(choices, key=choices.get)
+        kind = f"the mixture of {len(runs)} runs" if mixture else "one run"
+        print(f"chosen on validation: {kind}, {epoch} epochs, T={temperature:g}\n", flush=True)
 
-        train_gan(refit, work / "refit", epoch, args.refit_seed, args.precision, *args.train_options)
+        refits = [(work / f"refit-seed{seed}", seed) for seed in seeds] if mixture else \
+            [(work / "refit", args.refit_seed)]  # fmt: skip
+        for refit_run, seed in refits:
+            train_gan(refit, refit_run, epoch, seed, args.precision, *args.train_options)
         model = work / "mnist8k-cdcgan.onnx"
-        kgan("export", "onnx", work / "refit", "-o", model, "--temperature", temperature, "--overwrite")
+        kgan("export", "onnx", *(run for run, _ in refits), "-o", model, "--temperature", temperature, "--overwrite")
         test_cas(model, refit, test, args.seeds, args.classifier_epochs, work / "test")
-        print(f"{epoch} epochs, temperature {temperature:g}; files in {work}" + ("" if args.work_dir else " (deleted)"))
+        print(f"{kind}, {epoch} epochs, temperature {temperature:g}; files in {work}"
+              + ("" if args.work_dir else " (deleted)"))  # fmt: skip
 
 
 def train_gan(dataset, run, epochs, seed, precision, *options):

@@ -16,9 +16,11 @@ def export():
 
 
 @export.command("onnx")
-@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("run_dirs", metavar="RUN_DIR...", nargs=-1, required=True,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The .onnx file to write (default: exported/<RUN_DIR name>.onnx).")
+              help="The .onnx file to write (default: exported/<RUN_DIR name>.onnx, "
+                   "or <first RUN_DIR name>-mixtureK.onnx for K of them).")
 @click.option("--opset", type=click.IntRange(min=1), default=None,
               help=f"ONNX opset version (default: {DEFAULT_OPSET}).")
 @click.option("--uint8", is_flag=True, help="Output uint8 images in [0, 255] instead of float32 in [-1, 1].")
@@ -34,21 +36,23 @@ def export():
                    "with kgan evaluate --temperature (default: 1).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @reports_errors
-def export_onnx_command(run_dir, output, opset, uint8, backend, epoch, temperature, overwrite):
+def export_onnx_command(run_dirs, output, opset, uint8, backend, epoch, temperature, overwrite):
     """Export the generator of RUN_DIR to ONNX, for `kgan generate` and onnxruntime.
 
     The file follows docs/onnx-contract.md. It is written only after onnxruntime has
     reproduced the keras generator on random inputs (max abs difference <= 1e-4).
+    Several RUN_DIRs (e.g. the same recipe trained with other --seed values) make one
+    file that mixes their generators: each image comes from one of them, chosen by z.
 
     Example: kgan export onnx runs/mnist -o mnist.onnx
     """
     select_backend(backend)
     from kgan.export import default_output, export_onnx
 
-    output = default_output(run_dir, epoch) if output is None else output
+    output = default_output(run_dirs, epoch) if output is None else output
     if output.exists() and not overwrite:
         raise UsageError(f"{output} already exists: pass --overwrite to replace it, or choose another --output")
-    result = export_onnx(run_dir, output, opset, uint8, epoch, temperature)
+    result = export_onnx(run_dirs, output, opset, uint8, epoch, temperature)
     click.echo(
         f"Exported {result.path} ({_file_size(result.path)}): max abs diff vs keras "
         f"{result.max_abs_diff:.1e}, {result.seconds:.1f} s."

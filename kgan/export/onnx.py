@@ -2,6 +2,7 @@
 
 import dataclasses
 import logging
+import os
 import tempfile
 import time
 import warnings
@@ -19,6 +20,7 @@ from kgan.formats import onnx_contract, run_folder
 from kgan.formats.onnx_contract import DEFAULT_OPSET, IMAGE_OUTPUT, LABEL_INPUT, LATENT_INPUT
 from kgan.networks import build_generator
 from kgan.networks.blocks import dtype_policy
+from kgan.networks.mixture import build_mixture
 
 EXPORT_FOLDER = Path("exported")
 FLOAT_TOLERANCE = 1e-4
@@ -44,13 +46,17 @@ class ExportResult:
 
 
 def default_output(run_dir, epoch=None):
-    """`exported/<run folder name>.onnx` (`<name>-epochNNN.onnx` for a snapshot), relative to the working directory."""
+    """`exported/<run folder name>.onnx` (`<name>-epochNNN.onnx` for a snapshot, `<first name>-mixtureK.onnx` for
+    K run folders), relative to the working directory."""
+    run_dirs = _run_dirs(run_dir)
     suffix = "" if epoch is None else f"-epoch{epoch:03d}"
-    return EXPORT_FOLDER / f"{Path(run_dir).resolve().name}{suffix}.onnx"
+    mixture = "" if len(run_dirs) == 1 else f"-mixture{len(run_dirs)}"
+    return EXPORT_FOLDER / f"{run_dirs[0].resolve().name}{mixture}{suffix}.onnx"
 
 
 def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, temperature=None):
-    """Exports the generator of a run folder to ONNX; the file appears only once it checks out.
+    """Exports the generator of a run folder, or a mixture of several, to ONNX; the file appears only once it
+    checks out.
 
     The generator is rebuilt in float32, whatever precision and backend it was trained
     with, and converted by keras's own exporter (tf2onnx on TensorFlow, jax2onnx on JAX).
@@ -58,13 +64,18 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, tempe
     must reproduce the keras generator on random latents and labels before the file is
     written (atomically; an existing file at `output` is replaced).
 
+    Given several run folders, the file holds all their generators, and each image is made
+    by one of them, chosen by z (see kgan.networks.mixture): z gets one more entry per
+    generator, and the metadata records how many (`kgan.members`).
+
     Args:
-        run_dir: a run folder of `kgan train` (config.json and generator.keras).
-        output: the .onnx file to write; defaults to `default_output(run_dir)`.
+        run_dir: a run folder of `kgan train` (config.json and generator.keras), or a list of
+            them whose generators share latent size, classes and image shape.
+        output: the .onnx file to write; defaults to `default_output(run_dir, epoch)`.
         opset: ONNX opset version; defaults to DEFAULT_OPSET.
         uint8: output uint8 images in [0, 255] instead of float32 in [-1, 1].
         epoch: export the generator snapshot of this epoch (kept by --keep-every) instead of
-            generator.keras.
+            generator.keras (of every run folder).
         temperature: the sampling temperature to record in the metadata, which kgan generate,
             kgan.runtime and kgan evaluate then use by default; None records 1.
 
@@ -75,19 +86,21 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, tempe
     temperature = onnx_contract.DEFAULT_TEMPERATURE if temperature is None else temperature
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not temperature > 0:
         raise UsageError(f"temperature must be a positive number, not {temperature!r}")
-    run_dir = Path(run_dir)
-    output = default_output(run_dir, epoch) if output is None else Path(output)
+    run_dirs = _run_dirs(run_dir)
+    output = default_output(run_dirs, epoch) if output is None else Path(output)
     opset = DEFAULT_OPSET if opset is None else opset
-    description = run_folder.read_description(run_dir)
+    descriptions = [run_folder.read_description(path) for path in run_dirs]
     # On CPU, so that the reference is plain float32 (GPUs may use TF32 matmuls).
     with keras.device("cpu"):
-        generator = load_float32_generator(run_dir, description, epoch)
-        feeds = _random_feeds(description["generator"])
+        generators = [load_float32_generator(*member, epoch) for member in zip(run_dirs, descriptions)]
+        generator = generators[0] if len(generators) == 1 else _mixture(generators, run_dirs)
+        latent_dim = generator.inputs[0].shape[-1]
+        feeds = _random_feeds(latent_dim, descriptions[0]["generator"]["num_classes"], len(generators))
         expected = [_keras_images(generator, batch) for batch in feeds]
     try:
-        metadata = contract_metadata(description, generator.output.shape[1:], uint8, temperature)
+        metadata = contract_metadata(descriptions, latent_dim, generator.output.shape[1:], uint8, temperature)
     except (KeyError, TypeError) as error:
-        raise UsageError(f"{run_dir}/config.json lacks what the ONNX metadata needs ({error!r})") from error
+        raise UsageError(f"{run_dirs[0]}/config.json lacks what the ONNX metadata needs ({error!r})") from error
     conditional = len(generator.inputs) > 1
     float_model = _convert(generator, opset)
     graph.adopt_interface(float_model.graph, onnx_contract.input_names(conditional), IMAGE_OUTPUT)
@@ -105,6 +118,25 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, tempe
     with fileio.atomic_path(output, suffix=".onnx") as tmp:
         onnx.save(model, tmp)
     return ExportResult(output, max_abs_diff, time.perf_counter() - started)
+
+
+def _run_dirs(run_dir):
+    """`run_dir` as a non-empty list of Paths: one path, or a list of them."""
+    run_dirs = [Path(run_dir)] if isinstance(run_dir, (str, os.PathLike)) else [Path(path) for path in run_dir]
+    if not run_dirs:
+        raise UsageError("no run folder given: name at least one RUN_DIR")
+    return run_dirs
+
+
+def _mixture(generators, run_dirs):
+    """build_mixture of the runs' generators; UsageError when their interfaces differ."""
+    try:
+        return build_mixture(generators)
+    except ValueError as error:
+        raise UsageError(
+            f"the generators of {', '.join(map(str, run_dirs))} cannot be mixed ({error}): "
+            "give runs with the same latent size, classes and image size"
+        ) from error
 
 
 def load_float32_generator(run_dir, description, epoch=None):
@@ -133,25 +165,40 @@ def load_float32_generator(run_dir, description, epoch=None):
     return generator
 
 
-def contract_metadata(description, image_shape, uint8, temperature=onnx_contract.DEFAULT_TEMPERATURE):
-    """The contract's metadata_props of a run's generator, as strings.
+def contract_metadata(descriptions, latent_dim, image_shape, uint8, temperature=onnx_contract.DEFAULT_TEMPERATURE):
+    """The contract's metadata_props of a run's generator, or of a mixture of runs' generators, as strings.
 
     Args:
-        description: the run's config.json.
+        descriptions: [config.json] of the run, or of each mixed run (kgan.training_config then holds
+            {"members": [config.json, ...]}).
+        latent_dim: the width of the graph's z.
         image_shape: (H, W, C) of the generator's images.
         uint8: whether the graph outputs uint8 in [0, 255].
         temperature: the sampling temperature readers use by default.
     """
-    arguments = description["generator"]
+    members = len(descriptions)
+    class_names = list(dict.fromkeys(_class_names(description) for description in descriptions))
+    if len(class_names) > 1:
+        raise UsageError(
+            f"the runs of a mixture name their classes differently ({' vs '.join(map(str, class_names))}): "
+            "mix runs trained on the same classes"
+        )
     metadata = onnx_contract.GeneratorMetadata(
-        latent_dim=arguments["latent_dim"],
-        num_classes=arguments["num_classes"],
-        class_names=tuple(description["data"].get("class_names") or ()),
+        latent_dim=latent_dim,
+        num_classes=descriptions[0]["generator"]["num_classes"],
+        class_names=class_names[0],
         image_shape=tuple(image_shape),
         value_range=onnx_contract.UINT8_RANGE if uint8 else onnx_contract.FLOAT_RANGE,
         temperature=float(temperature),
+        members=members,
     )
-    return onnx_contract.metadata_props(metadata, description["train"]["dataset"], description)
+    datasets = dict.fromkeys(str(description["train"]["dataset"]) for description in descriptions)
+    training_config = descriptions[0] if members == 1 else {"members": descriptions}
+    return onnx_contract.metadata_props(metadata, ", ".join(datasets), training_config)
+
+
+def _class_names(description):
+    return tuple(description["data"].get("class_names") or ())
 
 
 def _convert(generator, opset):
@@ -180,18 +227,22 @@ def _with_uint8_output(float_model):
     return model
 
 
-def _random_feeds(arguments):
-    """onnxruntime feeds of the self-check: standard normal z, labels uniform over the classes.
+def _random_feeds(latent_dim, num_classes, members=1):
+    """onnxruntime feeds of the self-check: standard normal z, labels uniform over the classes (if any).
 
-    Args:
-        arguments: the keyword arguments of build_generator.
+    For a mixture of `members` generators (z's last `members` entries choose), the largest batch has
+    every member make at least one image.
     """
     rng = np.random.default_rng(0)
     feeds = []
-    for batch_size in CHECK_BATCH_SIZES:
-        batch = {LATENT_INPUT: rng.standard_normal((batch_size, arguments["latent_dim"])).astype(np.float32)}
-        if arguments["num_classes"]:
-            batch[LABEL_INPUT] = rng.integers(0, arguments["num_classes"], batch_size, dtype=np.int64)
+    for batch_size in (*CHECK_BATCH_SIZES[:-1], max(CHECK_BATCH_SIZES[-1], members)):
+        z = rng.standard_normal((batch_size, latent_dim)).astype(np.float32)
+        if members > 1:
+            rows = np.arange(batch_size)
+            z[rows, latent_dim - members + rows % members] = np.abs(z[:, latent_dim - members :]).max(axis=1) + 1
+        batch = {LATENT_INPUT: z}
+        if num_classes:
+            batch[LABEL_INPUT] = rng.integers(0, num_classes, batch_size, dtype=np.int64)
         feeds.append(batch)
     return feeds
 

@@ -28,6 +28,7 @@ VALUE_RANGE = PREFIX + "value_range"
 DATASET = PREFIX + "dataset"
 TRAINING_CONFIG = PREFIX + "training_config"
 TEMPERATURE = PREFIX + "temperature"  # the sampling temperature readers use unless told otherwise
+MEMBERS = PREFIX + "members"  # how many generators a mixture holds (z's last that many entries choose one)
 DEFAULT_TEMPERATURE = 1.0
 
 
@@ -48,6 +49,8 @@ class GeneratorMetadata:
         value_range: (low, high) of the `image` output's values.
         temperature: the standard deviation of z to sample with unless told otherwise,
             chosen on held-out data when it is not 1.
+        members: how many generators the file mixes (1: a single generator); the last
+            `members` entries of z (counted in latent_dim) choose which one makes each image.
     """
 
     latent_dim: int
@@ -56,6 +59,7 @@ class GeneratorMetadata:
     image_shape: tuple
     value_range: tuple = FLOAT_RANGE
     temperature: float = DEFAULT_TEMPERATURE
+    members: int = 1
 
 
 def metadata_props(metadata, dataset, training_config):
@@ -75,6 +79,7 @@ def metadata_props(metadata, dataset, training_config):
         CHANNEL_ORDER: "L" if metadata.image_shape[-1] == 1 else "RGB",
         VALUE_RANGE: json.dumps(list(metadata.value_range)),
         TEMPERATURE: repr(float(metadata.temperature)),
+        MEMBERS: str(metadata.members),
         DATASET: str(dataset),
         TRAINING_CONFIG: json.dumps(training_config),
     }
@@ -101,12 +106,18 @@ def read_metadata(props, source):
             image_shape=tuple(int(size) for size in json.loads(props[IMAGE_SHAPE])),
             value_range=(float(low), float(high)),
             temperature=float(props.get(TEMPERATURE, DEFAULT_TEMPERATURE)),
+            members=int(props.get(MEMBERS, 1)),
         )
     except (KeyError, ValueError, TypeError) as error:
         broken = f"{type(error).__name__}: {error}"
         raise UsageError(f"{source} has broken kgan metadata ({broken}): re-export it") from error
     if not metadata.temperature > 0:  # also rejects NaN
         raise UsageError(f"{source} has broken kgan metadata (temperature {metadata.temperature}): re-export it")
+    if not 1 <= metadata.members < metadata.latent_dim:
+        raise UsageError(
+            f"{source} has broken kgan metadata ({metadata.members} members for latent_dim {metadata.latent_dim}): "
+            "re-export it"
+        )
     names = metadata.class_names
     if len(metadata.image_shape) != 3 or names and len(names) != metadata.num_classes:
         raise UsageError(

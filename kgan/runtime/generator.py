@@ -33,6 +33,7 @@ class OnnxGenerator:
         output_dtype: numpy dtype of the graph's `image` output (float32 or uint8).
         temperature: the sampling temperature recorded at export (1 when none was), used
             wherever a temperature is not given.
+        members: how many generators the file mixes (1 for one; see docs/onnx-contract.md).
         metadata: the file's metadata_props, as strings.
     """
 
@@ -192,6 +193,7 @@ class OnnxGenerator:
         self.image_shape = contract.image_shape
         self._value_range = contract.value_range
         self.temperature = contract.temperature
+        self.members = contract.members
 
     def _check_graph(self):
         inputs = {node.name: node for node in self._session.get_inputs()}

@@ -37,17 +37,19 @@ def bfloat16_run(tmp_path_factory):
     return run_dir
 
 
-def run_both(path, run_dir, batch_sizes, keras_file="generator.keras"):
-    """[(onnxruntime images, keras float32 images)] of the same random z and labels, per batch size.
-
-    The keras generator (RUN_DIR/keras_file) is rebuilt in float32 here, independently of kgan.export.
-    """
-    description = json.loads((run_dir / "config.json").read_text())
-    arguments = description["generator"]
+def float32_keras_generator(run_dir, keras_file="generator.keras"):
+    """(the keras generator of RUN_DIR/keras_file rebuilt in float32, independently of kgan.export, its arguments)."""
+    arguments = json.loads((run_dir / "config.json").read_text())["generator"]
     saved = keras.saving.load_model(run_dir / keras_file, compile=False)
     with dtype_policy("float32"):
         model = build_generator(**arguments)
     model.set_weights(saved.get_weights())
+    return model, arguments
+
+
+def run_both(path, run_dir, batch_sizes, keras_file="generator.keras"):
+    """[(onnxruntime images, keras float32 images)] of the same random z and labels, per batch size."""
+    model, arguments = float32_keras_generator(run_dir, keras_file)
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     pairs = []
@@ -112,6 +114,7 @@ def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, mo
         "kgan.dataset": "digits",
         "kgan.training_config": json.dumps(description),
         "kgan.temperature": "1.0",
+        "kgan.members": "1",
     }
     session = onnxruntime.InferenceSession(str(result.path), providers=["CPUExecutionProvider"])
     three, seven = session.run(["image"], {"z": np.ones((2, 4), np.float32), "label": np.array([3, 7])})[0]
@@ -189,13 +192,18 @@ def test_temperature_is_recorded_for_every_reader(runner, tmp_path):
     assert not bad.exists()
 
 
+def copy_with_other_weights(run_dir, keras_file):
+    """Saves RUN_DIR's generator with halved weights as RUN_DIR/keras_file (unlike generator.keras)."""
+    generator = keras.saving.load_model(run_dir / "generator.keras", compile=False)
+    generator.set_weights([weights * 0.5 for weights in generator.get_weights()])
+    (run_dir / keras_file).parent.mkdir(exist_ok=True)
+    generator.save(run_dir / keras_file)
+
+
 def test_a_snapshot_exports_with_epoch(runner, tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     shutil.copytree(TINY_RUN, run_dir)
-    snapshot = keras.saving.load_model(run_dir / "generator.keras", compile=False)
-    snapshot.set_weights([weights * 0.5 for weights in snapshot.get_weights()])  # unlike generator.keras
-    (run_dir / "snapshots").mkdir()
-    snapshot.save(run_dir / "snapshots" / "generator_epoch_002.keras")
+    copy_with_other_weights(run_dir, "snapshots/generator_epoch_002.keras")
     monkeypatch.chdir(tmp_path)
 
     result = runner.invoke(cli, ["export", "onnx", str(run_dir), "--epoch", "2"])
@@ -212,6 +220,59 @@ def test_a_snapshot_exports_with_epoch(runner, tmp_path, monkeypatch):
     assert_one_line_error(result)
     assert "has no generator snapshot of epoch 3: it kept epochs 2" in result.output
     assert not (tmp_path / "three.onnx").exists()
+
+
+def test_several_runs_export_as_one_mixture(runner, tmp_path, monkeypatch):
+    other = tmp_path / "other"
+    shutil.copytree(TINY_RUN, other)
+    copy_with_other_weights(other, "generator.keras")
+    monkeypatch.chdir(tmp_path)
+
+    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), str(other), "--temperature", "1.5"])
+
+    assert result.exit_code == 0, result.output
+    output = tmp_path / "exported" / "tiny_run-mixture2.onnx"
+    assert interface(output)["z"] == (TensorProto.FLOAT, ["N", 6])
+    props = {prop.key: prop.value for prop in onnx.load(output).metadata_props}
+    assert (props["kgan.latent_dim"], props["kgan.members"], props["kgan.temperature"]) == ("6", "2", "1.5")
+    configs = [json.loads((run_dir / "config.json").read_text()) for run_dir in (TINY_RUN, other)]
+    assert json.loads(props["kgan.training_config"]) == {"members": configs}
+    assert props["kgan.dataset"] == "digits"
+    # Image i comes from the run whose entry among z's last two is the larger.
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((8, 6)).astype(np.float32)
+    labels = rng.integers(0, 10, 8)
+    session = onnxruntime.InferenceSession(str(output), providers=["CPUExecutionProvider"])
+    (images,) = session.run(["image"], {"z": z, "label": labels})
+    chosen = np.argmax(z[:, 4:], axis=1)
+    assert sorted(set(chosen.tolist())) == [0, 1]
+    for member, run_dir in enumerate((TINY_RUN, other)):
+        model, _ = float32_keras_generator(run_dir)
+        own = np.asarray(model.predict_on_batch([z[:, :4], labels.astype(np.int32)]))
+        assert_matches_keras(images[chosen == member], own[chosen == member])
+        assert np.abs(images[chosen != member] - own[chosen != member]).max() > 0.01
+    generator = OnnxGenerator(output)
+    assert (generator.latent_dim, generator.members, generator.temperature) == (6, 2, 1.5)
+    assert generator.generate(4, seed=0)[0].shape == (4, 16, 16, 1)
+
+
+def test_runs_that_cannot_be_mixed_are_a_usage_error(runner, bfloat16_run, tmp_path):
+    renamed = tmp_path / "renamed"
+    shutil.copytree(TINY_RUN, renamed)
+    config = json.loads((renamed / "config.json").read_text())
+    config["data"]["class_names"] = [f"class {index}" for index in range(10)]
+    (renamed / "config.json").write_text(json.dumps(config))
+    output = tmp_path / "mixed.onnx"
+
+    for other, message in (
+        (bfloat16_run, "cannot be mixed (the generators of a mixture must share their inputs and image shape)"),
+        (renamed, "the runs of a mixture name their classes differently (('0', '1'"),
+    ):
+        result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), str(other), "-o", str(output)])
+
+        assert_one_line_error(result)
+        assert message in result.output
+        assert not output.exists()
 
 
 def _differ_from_keras(monkeypatch):

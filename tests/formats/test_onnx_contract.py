@@ -17,11 +17,12 @@ def test_names_and_keys_are_the_documented_ones():
     props = metadata_props(GeneratorMetadata(100, 10, tuple("0123456789"), (28, 28, 1)), "mnist", {"train": {}})
     assert sorted(props) == sorted(
         f"kgan.{key}" for key in ("version", "latent_dim", "num_classes", "class_names", "image_shape",
-                                  "channel_order", "value_range", "dataset", "training_config", "temperature")
+                                  "channel_order", "value_range", "dataset", "training_config", "temperature",
+                                  "members")
     )  # fmt: skip
     assert props["kgan.version"] == kgan.__version__
     assert props["kgan.channel_order"] == "L" and props["kgan.value_range"] == "[-1, 1]"
-    assert props["kgan.temperature"] == "1.0"
+    assert props["kgan.temperature"] == "1.0" and props["kgan.members"] == "1"
     assert all(isinstance(value, str) for value in props.values())
 
 
@@ -32,8 +33,11 @@ def test_written_metadata_reads_back(value_range):
     assert props["kgan.channel_order"] == "RGB"
     assert json.loads(props["kgan.training_config"]) == {"train": {"dataset": "pets/"}}
     assert read_metadata(props, "pets.onnx") == written
-    del props["kgan.temperature"]  # files exported before the key existed sample at 1
+    del props["kgan.temperature"], props["kgan.members"]  # files exported before these keys existed
     assert read_metadata(props, "pets.onnx").temperature == 1.0
+    assert read_metadata(props, "pets.onnx").members == 1
+    mixture = GeneratorMetadata(10, 3, (), (8, 8, 1), members=2)
+    assert read_metadata(metadata_props(mixture, "d", {}), "mix.onnx") == mixture
 
 
 def test_a_file_without_kgan_metadata_is_refused():
@@ -48,6 +52,8 @@ def test_a_file_without_kgan_metadata_is_refused():
         ({"kgan.latent_dim": "many"}, "broken kgan metadata (ValueError"),
         ({"kgan.image_shape": "[28, 28]"}, "inconsistent kgan metadata (image_shape [28, 28]"),
         ({"kgan.class_names": '["only one"]'}, "3 classes, 1 class names"),
+        ({"kgan.members": "0"}, "(0 members for latent_dim 8)"),
+        ({"kgan.members": "8"}, "(8 members for latent_dim 8)"),
     ],
 )
 def test_broken_metadata_is_refused(change, message):
