@@ -7,16 +7,16 @@ from kgan.evaluation.options import ALL
 from kgan.evaluation.scores import over_runs
 
 
-def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, progress=None, all_real=None):
+def augmentation_gain(train, sample, test, k_values, settings, steps, seeds, progress=None, all_real=None):
     """Test accuracy with k real images per class, without and with the generated images.
 
     For each k and seed, k images per class are drawn from the training split (all of
     it for "all"); one classifier trains on them alone and one on them plus every
-    generated image, with the same seed and number of steps.
+    generated image of that seed's sample, with the same seed and number of steps.
 
     Args:
         train: the real training split, an ImageDataset.
-        generated: (uint8 images [M, H, W, C], int64 labels [M]) from a conditional generator.
+        sample: sample(seed) -> (uint8 images [M, H, W, C], int64 labels [M]) from a conditional generator.
         test: the real test split, an ImageDataset.
         k_values: images per class, ints or "all".
         settings: a ClassifierSettings.
@@ -36,6 +36,7 @@ def augmentation_gain(train, generated, test, k_values, settings, steps, seeds, 
         for run, seed in enumerate(seeds):
             rows = per_class_subset(train.labels, k, seed)
             real = (train.images[rows], train.labels[rows])
+            generated = sample(seed)
             mixed = (np.concatenate([real[0], generated[0]]), np.concatenate([real[1], generated[1]]))
             arms = [(augmented_accuracies, mixed, "real + generated")]
             if k == ALL and all_real is not None:

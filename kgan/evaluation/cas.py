@@ -4,11 +4,14 @@ from kgan.evaluation.classifier import train_classifier
 from kgan.evaluation.scores import over_runs
 
 
-def classification_accuracy_score(generated, train, test, settings, steps, seeds, progress=None):
+def classification_accuracy_score(sample, train, test, settings, steps, seeds, progress=None):
     """CAS next to its real-data baseline: the same classifiers trained on real training images.
 
+    Each seed's classifier trains on its own draw of generated images, so the spread over the
+    seeds holds the sample's share of the noise as well as the classifier's.
+
     Args:
-        generated: (uint8 images [M, H, W, C], int64 labels [M]) from a conditional generator.
+        sample: sample(seed) -> (uint8 images [M, H, W, C], int64 labels [M]) from a conditional generator.
         train: the real training split, an ImageDataset.
         test: the real test split, an ImageDataset.
         settings: a ClassifierSettings.
@@ -19,8 +22,12 @@ def classification_accuracy_score(generated, train, test, settings, steps, seeds
     Returns:
         {"generated": runs, "real": runs}, runs being {"mean", "std", "runs"} of test accuracies.
     """
+    generated = [
+        accuracy_over_seeds(*sample(seed), "generated", test, settings, steps, [seed], progress)["runs"][0]
+        for seed in seeds
+    ]
     return {
-        "generated": accuracy_over_seeds(*generated, "generated", test, settings, steps, seeds, progress),
+        "generated": over_runs(generated),
         "real": accuracy_over_seeds(train.images, train.labels, "real", test, settings, steps, seeds, progress),
     }
 

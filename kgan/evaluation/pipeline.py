@@ -104,6 +104,14 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     temperature = source.temperature if settings.temperature is None else settings.temperature
     say(f"generating {num_samples} images at temperature {temperature:g}")
     samples = source.generate(num_samples, seed=settings.seeds[0], temperature=temperature)
+    draws = {settings.seeds[0]: samples}
+
+    def sample(seed):
+        """The generated images of `seed` (CAS and the augmentation study train each seed's classifiers on its own)."""
+        if seed not in draws:
+            say(f"generating {num_samples} images at temperature {temperature:g} (seed {seed})")
+            draws[seed] = source.generate(num_samples, seed=seed, temperature=temperature)
+        return draws[seed]
 
     classifier_train, is_reference = splits.classifier_and_reference()
     say(f"reference classifier: training on {len(classifier_train)} real images, or loading it from the cache")
@@ -129,11 +137,11 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     steps = settings.classifier.steps(len(train))
     if "cas" in metrics:
         results["cas"] = classification_accuracy_score(
-            samples, train, test, settings.classifier, steps, settings.seeds, say
+            sample, train, test, settings.classifier, steps, settings.seeds, say
         )
     if "augment" in metrics:
         results["augmentation"] = augmentation_gain(
-            train, samples, test, settings.k, settings.classifier, steps, settings.seeds, say,
+            train, sample, test, settings.k, settings.classifier, steps, settings.seeds, say,
             all_real=results.get("cas", {}).get("real"),
         )  # fmt: skip
 

@@ -15,6 +15,7 @@ from cli.main import cli
 from kgan.data import ImageDataset, load_dataset
 from kgan.errors import UsageError
 from kgan.evaluation.augmentation import augmentation_gain, per_class_subset
+from kgan.evaluation.cas import classification_accuracy_score
 from kgan.evaluation.classifier import ClassifierSettings
 from kgan.evaluation.inception import INCEPTION_SIZE, inception_inputs
 from kgan.evaluation.memorisation import nearest_neighbours, pixel_vectors
@@ -273,12 +274,39 @@ def test_augmentation_at_all_reuses_measured_real_runs(monkeypatch):
     labels = np.arange(30) % 3
     train = ImageDataset(np.zeros((30, 4, 4, 1), np.uint8), labels, [], "train")
     test = ImageDataset(np.zeros((6, 4, 4, 1), np.uint8), labels[:6], [], "test")
-    generated = (np.zeros((9, 4, 4, 1), np.uint8), labels[:9])
+    drawn = []
+
+    def sample(seed):
+        drawn.append(seed)
+        return np.zeros((9 + seed, 4, 4, 1), np.uint8), np.arange(9 + seed) % 3
+
     known = {"mean": 0.5, "std": 0.1, "runs": [0.4, 0.6]}
-    (result,) = augmentation_gain(train, generated, test, ("all",), ClassifierSettings(), 1, (0, 1), all_real=known)
-    assert trained == [39, 39]  # only the real + generated arm trains
+    (result,) = augmentation_gain(train, sample, test, ("all",), ClassifierSettings(), 1, (0, 1), all_real=known)
+    assert trained == [39, 40]  # only the real + generated arm trains, on each seed's own sample
+    assert drawn == [0, 1]
     assert result["real"]["runs"] == [0.4, 0.6] and result["augmented"]["runs"] == [0.1, 0.2]
     assert result["gain"]["runs"] == pytest.approx([-0.3, -0.4])
+
+
+def test_cas_trains_each_seeds_classifier_on_that_seeds_own_sample(monkeypatch):
+    trained = []
+
+    def fake_train_classifier(images, labels, num_classes, settings, steps, seed):
+        trained.append((int(images[0, 0, 0, 0]), seed))
+        return type("Fake", (), {"accuracy": lambda self, images, labels: 0.5 + len(trained) / 10})()
+
+    monkeypatch.setattr("kgan.evaluation.cas.train_classifier", fake_train_classifier)
+    labels = np.arange(6) % 3
+    real = ImageDataset(np.full((6, 4, 4, 1), 255, np.uint8), labels, [], "real")
+
+    def sample(seed):  # each seed's images are filled with its seed, so the classifier shows which it got
+        return np.full((6, 4, 4, 1), seed, np.uint8), labels
+
+    result = classification_accuracy_score(sample, real, real, ClassifierSettings(), 1, (3, 7))
+
+    assert trained == [(3, 3), (7, 7), (255, 3), (255, 7)]
+    assert result["generated"]["runs"] == pytest.approx([0.6, 0.7])
+    assert result["real"]["runs"] == pytest.approx([0.8, 0.9])
 
 
 def test_per_class_subset_and_k_parsing():
