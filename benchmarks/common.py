@@ -43,12 +43,13 @@ def cas(report_folder):
     return json.loads((Path(report_folder) / "report.json").read_text())["metrics"]["cas"]
 
 
-def choose_on_validation(runs, epochs, temperatures, train_file, validation_file, work, classifier_epochs):
+def choose_on_validation(runs, epochs, temperatures, train_file, validation_file, work, classifier_epochs,
+                         seeds="0"):
     """Picks the generator snapshot and sampling temperature with the best CAS on validation data.
 
-    Every (epoch, temperature) pair is exported and scored by `kgan evaluate --metrics cas` (seed 0)
-    with classifiers trained on its images and tested on `validation_file`; the test split is never
-    touched here.
+    Every (epoch, temperature) pair is exported and scored by `kgan evaluate --metrics cas --seeds SEEDS`
+    (the mean over the seeds, each drawing its own images) with classifiers trained on its images and
+    tested on `validation_file`; the test split is never touched here.
 
     Args:
         runs: RUN_DIRs of `kgan train`: one, or several whose generators are exported as one mixture.
@@ -57,6 +58,7 @@ def choose_on_validation(runs, epochs, temperatures, train_file, validation_file
         train_file, validation_file: --dataset and --test-dataset of `kgan evaluate`.
         work: folder for the exported files and reports.
         classifier_epochs: `kgan evaluate --classifier-epochs`.
+        seeds: `kgan evaluate --seeds`, e.g. "0,1,2".
 
     Returns:
         (epoch, temperature) of the best score, and {(epoch, temperature): validation CAS}.
@@ -69,7 +71,7 @@ def choose_on_validation(runs, epochs, temperatures, train_file, validation_file
         for temperature in temperatures:
             report = work / f"validation-{name}-T{temperature:g}"
             kgan("evaluate", model, "--dataset", train_file, "--test-dataset", validation_file, "--metrics", "cas",
-                 "--seeds", "0", "--temperature", temperature, "--classifier-epochs", classifier_epochs,
+                 "--seeds", seeds, "--temperature", temperature, "--classifier-epochs", classifier_epochs,
                  "--out", report, "--overwrite")  # fmt: skip
             scores[epoch, temperature] = cas(report)["generated"]["mean"]
     print("\nvalidation CAS: " + ", ".join(

@@ -6,8 +6,8 @@
 2. `kgan train` with its defaults on the 6,000, `--epochs 40 --keep-every 10`, once per
    --train-seeds value (`kgan train --seed`; or the given --run folders).
 3. Every kept snapshot of at least --min-epoch epochs, at every --temperatures value: CAS on the
-   validation split (`kgan evaluate --metrics cas`, seed 0). The run length and temperature with
-   the best mean over the runs are chosen. With --mixture, the mixture of the runs' generators
+   validation split (`kgan evaluate --metrics cas`, one draw of images and classifier per
+   --validation-seeds value). The run length and temperature with the best mean over the runs are chosen. With --mixture, the mixture of the runs' generators
    (`kgan export onnx RUN_DIR...`) is scored too, and chosen if it beats that best mean.
 4. The refit: `kgan train` with its defaults and the chosen run length on the first 7,000 digits
    (training and validation split, seed --refit-seed; a mixture: one run per --train-seeds value),
@@ -18,7 +18,7 @@
     .venv/bin/python benchmarks/mnist_generator.py --work-dir runs/mnist-ship            # about 1 h on 2 cores
     .venv/bin/python benchmarks/mnist_generator.py --mixture --min-epoch 40 --temperatures 1.5 --work-dir W
     .venv/bin/python benchmarks/mnist_generator.py --epochs 2 --keep-every 1 --min-epoch 1 --train-seeds 0,1 \\
-        --temperatures 1 --classifier-epochs 1 --seeds 0        # a quick check that it runs
+        --temperatures 1 --classifier-epochs 1 --seeds 0 --validation-seeds 0 --mixture   # a quick check
 """
 
 import argparse
@@ -56,6 +56,8 @@ def main():
     parser.add_argument("--mixture", action="store_true",
                         help="Also score the mixture of the runs' generators, and ship a mixture if it scores best.")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")
+    parser.add_argument("--validation-seeds", default="0,1,2",
+                        help="Seeds of the validation CAS, each its own draw of images (default 0,1,2).")
     parser.add_argument("--seeds", default="0,1,2", help="Seeds of the test-set CAS (default 0,1,2).")
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep runs, files and reports here.")
     args = parser.parse_args()
@@ -79,7 +81,7 @@ def main():
             run_work = work / f"validation-{run.name}"
             run_work.mkdir(exist_ok=True)
             _, run_scores = choose_on_validation([run], epochs, temperatures, train, validation, run_work,
-                                                 args.classifier_epochs)
+                                                 args.classifier_epochs, args.validation_seeds)
             for choice, score in run_scores.items():
                 scores.setdefault(choice, []).append(score)
         print("\nmean validation CAS over the runs: " + ", ".join(
@@ -90,7 +92,7 @@ def main():
             mixture_work = work / "validation-mixture"
             mixture_work.mkdir(exist_ok=True)
             _, mixture_scores = choose_on_validation(runs, epochs, temperatures, train, validation, mixture_work,
-                                                     args.classifier_epochs)
+                                                     args.classifier_epochs, args.validation_seeds)
             choices.update({(epoch, temperature, True): score
                             for (epoch, temperature), score in mixture_scores.items()})  # fmt: skip
         epoch, temperature, mixture = max(choices, key=choices.get)
