@@ -7,8 +7,9 @@
    --train-seeds value (`kgan train --seed`; or the given --run folders).
 3. Every kept snapshot of at least --min-epoch epochs, at every --temperatures value: CAS on the
    validation split (`kgan evaluate --metrics cas`, one draw of images and classifier per
-   --validation-seeds value). The run length and temperature with the best mean over the runs are chosen. With --mixture, the mixture of the runs' generators
-   (`kgan export onnx RUN_DIR...`) is scored too, and chosen if it beats that best mean.
+   --validation-seeds value). The run length and temperature with the best mean over the runs
+   are chosen. With --mixture, the mixture of the runs' generators (`kgan export onnx
+   RUN_DIR...`) is scored too, and chosen if it beats that best mean.
 4. The refit: `kgan train` with its defaults and the chosen run length on the first 7,000 digits
    (training and validation split, seed --refit-seed; a mixture: one run per --train-seeds value),
    exported with the chosen temperature (`kgan export onnx --temperature`): the file that ships.
