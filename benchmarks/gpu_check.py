@@ -3,32 +3,37 @@
     python benchmarks/gpu_check.py [--install] [--backends tensorflow,jax] [--steps N] [--peak-tflops X]
     python benchmarks/gpu_check.py --allow-cpu      # dry run of every stage on CPU, tiny settings
 
-Stages, each under its own heading, then one markdown table of everything found:
+Stages (--stages picks among 2-5: devices, tests, throughput, export), each under its own heading,
+then one markdown table of everything found and a verdict line:
 1. --install: per backend a venv (--venv-dir, default /tmp/kgan-gpu-<backend>) with
    `pip install -c constraints.txt -e '.[gpu-<backend>]' pytest`, then onnxruntime swapped for
    onnxruntime-gpu (both install the `onnxruntime` module; see docs/devices.md). Without --install
    every backend runs in the current interpreter.
 2. The GPUs (nvidia-smi), what each backend sees, and kgan.devices.resolve_precision("auto").
-3. The GPU-relevant tests, per backend.
-4. Train throughput per backend: 28x28x1 and 64x64x3 (10 classes), precision "auto", on 1 device
-   and on all of them when more than one is visible, built as `kgan train` builds it, on random
-   data; the first epoch (compilation) is dropped, images/s is the median of the other epochs.
-   --batch-size is per device (the "all" variant trains a global batch of batch size x devices).
-   MFU = images/s x train-step FLOPs per image / (devices x bfloat16 dense peak), the FLOPs
-   counted from the built networks' convolutions and dense layers.
+3. The GPU-relevant tests, per backend, all of them (no -x: one failure hides none of the others;
+   tests/training/test_parallel.py skips, saying why, with fewer than 2 GPUs).
+4. Train throughput per backend: each of --shapes (default 28x28x1 and 64x64x3, 10 classes),
+   precision "auto", on 1 device and on all of them when more than one is visible, built as
+   `kgan train` builds it, on random data; the first epoch (compilation) is dropped, images/s is
+   the median of the other epochs. --batch-size is per device (the "all" variant trains a global
+   batch of batch size x devices). MFU = images/s x train-step FLOPs per image / (devices x
+   bfloat16 dense peak), the FLOPs counted from the built networks' convolutions and dense layers.
 5. Export and generate, per backend: `kgan train` (digits, 1 epoch of 20 steps), `kgan export onnx`,
    `kgan generate` through onnxruntime's CUDA provider, and the provider onnxruntime really used.
 
-Each check runs in its own process (the Keras backend is fixed at import), with
+Stages 2, 4 and 5 run benchmarks/gpu_check_worker.py (`python -m benchmarks.gpu_check_worker`) and
+the kgan CLI, each check in its own process (the Keras backend is fixed at import), with
 XLA_PYTHON_CLIENT_PREALLOCATE=false and TF_FORCE_GPU_ALLOW_GROWTH=true. --budget-s (default 450)
 bounds stages 2-5, counted from the end of the install (whose time depends on the network and
 pip's cache): once spent, no new check starts (a running one gets GRACE_S more before it is
 stopped), and the table lists what was skipped. The aim (the issue): 35% of bfloat16 peak at
-64x64 on an H100/H200-class GPU.
+64x64 on an H100/H200-class GPU; the verdict line says whether it was met, or why it was not judged.
+The exit code is 1 when a check failed or timed out.
 
 --allow-cpu hides any GPU (CUDA_VISIBLE_DEVICES="", JAX_PLATFORMS=cpu) and shrinks every stage
-(batch 16, width 16, 2 steps, the fast half of the tests, CPU provider) to check the code paths
-on a machine without GPU.
+(batch 16, width 16, 2 steps, the fast half of the tests; stage 5 trains at the smallest of --shapes
+with --batch-size and --width, 4 steps, and generates through the CPU provider) to check the code
+paths on a machine without GPU.
 """
 
 import argparse
@@ -49,11 +54,13 @@ BACKENDS = ("tensorflow", "jax")
 TESTS = ("tests/test_devices.py", "tests/training/test_parallel.py", "tests/export/test_onnx_export.py",
          "tests/runtime/test_generator.py")
 DRY_RUN_TESTS = ("tests/test_devices.py", "tests/runtime/test_generator.py")  # seconds on CPU, the others a minute
-SHAPES = ((28, 1), (64, 3))  # (image size, channels), 10 classes each
+STAGES = ("devices", "tests", "throughput", "export")  # stages 2-5
+SHAPES = "28x1,64x3"  # (image size)x(channels), 10 classes each
 NUM_CLASSES = 10
 GRACE_S = 60  # what a check that started within the budget may run past it
 MIN_TIMEOUT_S = 30
 TARGET_MFU = 0.35  # the issue's aim at 64x64 on an H100/H200-class GPU
+TARGET_IMAGE_SIZE = 64
 # Dense bfloat16 tensor-core TFLOPS per GPU, by nvidia-smi name; the first pattern that matches wins.
 PEAK_TFLOPS = (
     (r"H200", 989),
@@ -66,102 +73,10 @@ PEAK_TFLOPS = (
     (r"RTX 4090", 165),
 )
 H100_CLASS = r"H100|H200"
+WORKER = "benchmarks.gpu_check_worker"  # run with -m from ROOT
+RESULT_PREFIX = "RESULT "  # gpu_check_worker's result line
 CLI = "from cli.main import cli; cli()"
-
-# Stage 2: what the backend sees. Prints one line "RESULT <json>".
-REPORT_WORKER = r"""
-import importlib.metadata, json
-import keras
-info = {"keras": keras.__version__}
-if keras.config.backend() == "jax":
-    import jax
-    info["version"] = f"jax {jax.__version__}"
-    info["sees"] = f"jax.devices() = {jax.devices()}"
-else:
-    import tensorflow as tf
-    info["version"] = f"tensorflow {tf.__version__} (built with CUDA: {tf.test.is_built_with_cuda()})"
-    info["sees"] = f"GPUs = {[gpu.name for gpu in tf.config.list_physical_devices('GPU')]}"
-from kgan.devices import resolve_jit, resolve_precision
-from kgan.training.parallel import resolve_devices
-info["precision"] = resolve_precision("auto")
-info["jit"] = resolve_jit(None)
-info["devices"] = resolve_devices("all")
-import onnxruntime
-installed = []
-for name in ("onnxruntime", "onnxruntime-gpu"):
-    try:
-        installed.append(f"{name} {importlib.metadata.version(name)}")
-    except importlib.metadata.PackageNotFoundError:
-        pass
-info["onnxruntime"] = f"{', '.join(installed)}; providers {onnxruntime.get_available_providers()}"
-print("RESULT " + json.dumps(info))
-"""
-
-# Stage 4: images/s of the train step under fit(), the model built as `kgan train` builds it.
-THROUGHPUT_WORKER = r"""
-import json, math, sys, time
-import numpy as np, keras
-from kgan.config import TrainConfig
-from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare_data
-from kgan.training.parallel import check_batch_split, data_parallel, resolve_devices
-args = json.loads(sys.argv[1])
-size, channels, classes = args["image_size"], args["channels"], args["num_classes"]
-devices = resolve_devices(args["devices"])
-batch = args["batch_size"] * len(devices)  # --batch-size is per device
-count = max(2 * batch, 512)
-npz = f"{args['work_dir']}/random_{size}x{size}x{channels}.npz"
-rng = np.random.default_rng(0)
-np.savez(npz, x=rng.integers(0, 256, (count, size, size, channels), dtype=np.uint8), y=np.arange(count) % classes)
-config = TrainConfig(dataset=npz, image_size=size, channels=channels, batch_size=batch, width=args["width"],
-                     steps_per_epoch=args["steps"], epochs=args["epochs"], devices=args["devices"])
-dataset, config = prepare_data(config)
-check_batch_split(config.batch_size, devices)
-
-def forward_flops(model):
-    # Multiply-adds x 2 of the convolutions and dense layers; embeddings, batch norm and elementwise ops ignored.
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            total += forward_flops(layer)
-        elif isinstance(layer, keras.layers.Conv2DTranspose):  # each input pixel meets the whole kernel
-            total += 2 * math.prod(layer.input.shape[1:3]) * math.prod(layer.kernel.shape)
-        elif isinstance(layer, keras.layers.Conv2D):  # kernel (kh, kw, C_in / groups, C_out)
-            total += 2 * math.prod(layer.output.shape[1:3]) * math.prod(layer.kernel.shape)
-        elif isinstance(layer, keras.layers.Dense):  # kernel (in, out), over any inner axes of the input
-            total += 2 * math.prod(layer.input.shape[1:-1]) * math.prod(layer.kernel.shape)
-    return total
-
-class Timer(keras.callbacks.Callback):
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-    def on_epoch_end(self, epoch, logs=None):
-        _ = [float(value) for value in (logs or {}).values()]  # waits for the epoch's last step
-        seconds.append(time.perf_counter() - self.start)
-
-seconds = []
-with data_parallel(devices):
-    model = build_model(config, dataset)
-    feeder = batch_feeder(config, dataset)
-    model.fit(**fit_inputs(feeder), epochs=config.epochs, shuffle=False, verbose=0, callbacks=[Timer()])
-images = config.batch_size * config.steps_per_epoch
-print("RESULT " + json.dumps({
-    "rates": [images / s for s in seconds[1:]], "first_epoch_s": seconds[0], "devices": len(devices),
-    "batch_size": config.batch_size, "precision": config.precision, "jit": bool(model.jit_compile),
-    "generator_flops": forward_flops(model.generator), "discriminator_flops": forward_flops(model.discriminator),
-}))
-"""
-
-# Stage 5: the provider onnxruntime runs the exported generator on, and its images/s in memory.
-PROVIDER_WORKER = r"""
-import json, sys, time
-from kgan.runtime import OnnxGenerator
-path, provider, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-generator = OnnxGenerator(path, provider=provider)
-generator.generate(256, seed=1)  # warm-up: onnxruntime allocates on the first run
-started = time.perf_counter()
-generator.generate(n, seed=0, batch_size=256)
-print("RESULT " + json.dumps({"provider": generator.provider, "rate": n / (time.perf_counter() - started)}))
-"""
+FAILED = ("FAILED", "timeout")  # the results that fail the check
 
 
 def step_flops_per_image(generator_flops, discriminator_flops):
@@ -174,25 +89,99 @@ def step_flops_per_image(generator_flops, discriminator_flops):
     - G step: G forward + backward (3 F_G), through D forward and its backward to the fake images
       (3 F_D: counted as a full backward, though D's weight gradients are not needed there).
     Total: 4 F_G + 9 F_D. Batch norm, the optimizers, the EMA of G and the losses are left out.
+
+    Args:
+        generator_flops, discriminator_flops: forward FLOPs per image (gpu_check_worker.forward_flops).
     """
     return 4 * generator_flops + 9 * discriminator_flops
 
 
-class Budget:
-    """The wall-clock budget of stages 2-5: whether a new check may start, and how long it may run."""
+def peak_tflops(gpu_name, given=None):
+    """(bfloat16 dense peak TFLOPS per device, or None when unknown; where it came from).
 
-    def __init__(self, seconds):
+    Args:
+        gpu_name: nvidia-smi's name of the GPU the check trains on; None when it trains on CPU.
+        given: --peak-tflops, which wins over the table.
+    """
+    if given:
+        return given, "--peak-tflops"
+    if gpu_name is None:
+        return None, "CPU; give --peak-tflops"
+    for pattern, tflops in PEAK_TFLOPS:
+        if re.search(pattern, gpu_name):
+            return tflops, f"table, {gpu_name}"
+    return None, f"{gpu_name} is not in the table; give --peak-tflops"
+
+
+def model_flops_utilisation(images_per_second, flops_per_image, devices, peak_tflops_per_device):
+    """The fraction of the devices' peak that the train step's FLOPs use."""
+    return images_per_second * flops_per_image / (devices * peak_tflops_per_device * 1e12)
+
+
+def held_to_the_aim(image_size, gpu_name):
+    """Whether a throughput result is judged against TARGET_MFU: 64x64 on an H100/H200-class GPU."""
+    return image_size == TARGET_IMAGE_SIZE and bool(re.search(H100_CLASS, gpu_name or ""))
+
+
+def verdict(rows, aim_mfus):
+    """The check's last line: which checks failed, and whether the MFU aim was met.
+
+    Args:
+        rows: the table's (stage, backend, check, result, detail) rows.
+        aim_mfus: {"<backend> <check>": MFU} of the results held to the aim.
+    """
+    failed = [f"{backend} {name}" for _, backend, name, result, _ in rows if result in FAILED]
+    checks = f"{len(failed)} check(s) failed ({', '.join(failed)})" if failed else "no check failed"
+    aim = f"the {TARGET_MFU:.0%} MFU aim at {TARGET_IMAGE_SIZE}x{TARGET_IMAGE_SIZE}"
+    if not aim_mfus:
+        return f"Verdict: {checks}; {aim} not judged (no throughput of that size measured on an H100/H200-class GPU)"
+    met = all(mfu >= TARGET_MFU for mfu in aim_mfus.values())
+    measured = ", ".join(f"{name} {mfu:.1%}" for name, mfu in aim_mfus.items())
+    return f"Verdict: {checks}; {aim} {'met' if met else 'NOT met'} ({measured})"
+
+
+def parse_stages(text):
+    """The STAGES named in a comma list, in STAGES' order; ValueError for other names or none."""
+    names = {name.strip() for name in text.split(",") if name.strip()}
+    unknown = sorted(names - set(STAGES))
+    if unknown or not names:
+        raise ValueError(f"takes a comma list of {', '.join(STAGES)}, not {', '.join(unknown) or 'nothing'}")
+    return tuple(stage for stage in STAGES if stage in names)
+
+
+def parse_shapes(text):
+    """((image size, channels), ...) of a comma list such as "28x1,64x3"; ValueError when malformed."""
+    shapes = []
+    for item in text.split(","):
+        match = re.fullmatch(r"\s*(\d+)x([13])\s*", item)
+        if not match:
+            raise ValueError(f"{item.strip()!r} is not SIZExCHANNELS with 1 or 3 channels, e.g. 64x3")
+        shapes.append((int(match.group(1)), int(match.group(2))))
+    return tuple(shapes)
+
+
+class Budget:
+    """The wall-clock budget of stages 2-5: whether a new check may start, and how long it may run.
+
+    Args:
+        seconds: the budget, counted from start().
+        clock: a monotonic clock in seconds.
+    """
+
+    def __init__(self, seconds, clock=time.monotonic):
         self.seconds = seconds
+        self.clock = clock
         self.deadline = None
         self.skipped = []
 
     def start(self):
-        self.deadline = time.monotonic() + self.seconds
+        self.deadline = self.clock() + self.seconds
 
     def remaining(self):
-        return self.deadline - time.monotonic()
+        return self.deadline - self.clock()
 
     def allows(self, name):
+        """Whether check `name` may start; if not, it is listed in `skipped`."""
         if self.remaining() > 0:
             return True
         self.skipped.append(name)
@@ -200,19 +189,21 @@ class Budget:
         return False
 
     def timeout(self):
+        """Seconds a check starting now may run: the rest of the budget and GRACE_S, at least MIN_TIMEOUT_S."""
         return max(MIN_TIMEOUT_S, self.remaining() + GRACE_S)
 
 
 class Check:
     """Runs the subprocesses of the check and gathers the rows of the final table."""
 
-    def __init__(self, options):
+    def __init__(self, options, gpu_name=None):
         self.options = options
+        self.gpu_name = gpu_name  # the first GPU's name, when the check runs on GPUs
         self.budget = Budget(options.budget_s)
         self.rows = []  # (stage, backend, check, result, detail)
+        self.aim_mfus = {}  # see verdict()
         self.pythons = {backend: sys.executable for backend in options.backends}
         self.failed = set()  # backends whose install failed
-        self.gpu_name = None  # the first GPU's name, when the check runs on GPUs
 
     def row(self, stage, backend, check, result, detail=""):
         self.rows.append((stage, backend, check, result, detail))
@@ -239,10 +230,10 @@ class Check:
             code = "timeout"
         return code, output, time.perf_counter() - started
 
-    def worker(self, backend, script, *args):
-        """Runs a worker script; (its RESULT json, None) or (None, the error's last lines)."""
-        code, output, seconds = self.run([self.pythons[backend], "-c", script, *args], backend)
-        results = [line[len("RESULT "):] for line in output.splitlines() if line.startswith("RESULT ")]
+    def worker(self, backend, *args):
+        """Runs a gpu_check_worker check; (its result, None) or (None, the error's last lines)."""
+        code, output, seconds = self.run([self.pythons[backend], "-m", WORKER, *args], backend)
+        results = [line[len(RESULT_PREFIX):] for line in output.splitlines() if line.startswith(RESULT_PREFIX)]
         if code == 0 and results:
             return json.loads(results[-1]), None
         return None, failure(code, output, seconds)
@@ -255,7 +246,6 @@ class Check:
             self.row(stage, backend, name, "skipped", "budget spent")
             return False
         return True
-
 
 def failure(code, output, seconds):
     lines = [line for line in output.strip().splitlines() if line.strip()]
@@ -281,19 +271,6 @@ def query_gpus():
         if result.returncode == 0:
             return [[part.strip() for part in line.split(",")] for line in result.stdout.splitlines() if line.strip()]
     return []
-
-
-def peak_tflops(gpus, options):
-    """(bfloat16 dense peak TFLOPS per device or None, where it came from)."""
-    if options.peak_tflops:
-        return options.peak_tflops, "--peak-tflops"
-    if options.allow_cpu or not gpus:
-        return None, "CPU; give --peak-tflops"
-    name = gpus[0][0]
-    for pattern, tflops in PEAK_TFLOPS:
-        if re.search(pattern, name):
-            return tflops, f"table, {name}"
-    return None, f"{name} is not in the table; give --peak-tflops"
 
 
 def venv_path(template, backend):
@@ -344,7 +321,7 @@ def report_devices(check, gpus):
     for backend in check.options.backends:
         if not check.usable(backend, "2", "devices"):
             continue
-        info, error = check.worker(backend, REPORT_WORKER)
+        info, error = check.worker(backend, "devices")
         if error:
             print(f"{backend}: FAILED {error}", flush=True)
             check.row("2", backend, "devices", "FAILED", error)
@@ -372,12 +349,14 @@ def run_tests(check):
     for backend in check.options.backends:
         if not files or not check.usable(backend, "3", "tests"):
             continue
-        command = [check.pythons[backend], "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", *files]
-        print(f"{backend}: $ KERAS_BACKEND={backend} pytest -q -x {' '.join(files)}", flush=True)
-        code, output, seconds = check.run(command, backend)
+        # Every test runs (no -x, which would hide the ones after a failure); -rfEs lists failures and skips' reasons.
+        arguments = ["-q", "-rfEs", "-p", "no:cacheprovider", *files]
+        print(f"{backend}: $ KERAS_BACKEND={backend} pytest {' '.join(arguments)}", flush=True)
+        code, output, seconds = check.run([check.pythons[backend], "-m", "pytest", *arguments], backend)
         lines = [line for line in output.strip().splitlines() if line.strip()]
         summary = lines[-1] if lines else "no output"
-        print("\n".join(f"  {line}" for line in lines[-(3 if code == 0 else 25):]), flush=True)
+        skipped = [line for line in lines if line.startswith("SKIPPED ")]
+        print("\n".join(f"  {line}" for line in (lines[-25:] if code else [*skipped, summary])), flush=True)
         result = "ok" if code == 0 else ("timeout" if code == "timeout" else "FAILED")
         absent = f"; missing {', '.join(missing)}" if missing else ""
         check.row("3", backend, "tests", result, f"{summary} ({seconds:.0f} s){absent}")
@@ -394,7 +373,7 @@ def throughput(check, visible, peak):
     try:
         for backend in options.backends:
             device_counts = [1, "all"] if visible.get(backend, 1) > 1 else [1]
-            for size, channels in SHAPES:
+            for size, channels in options.shapes:
                 for devices in device_counts:
                     label = f"train {size}x{size}x{channels}, devices {devices}"
                     if not check.usable(backend, "4", label):
@@ -402,7 +381,7 @@ def throughput(check, visible, peak):
                     settings = dict(image_size=size, channels=channels, num_classes=NUM_CLASSES, devices=devices,
                                     batch_size=options.batch_size, width=options.width, steps=options.steps,
                                     epochs=options.epochs, work_dir=work_dir)
-                    result, error = check.worker(backend, THROUGHPUT_WORKER, json.dumps(settings))
+                    result, error = check.worker(backend, "throughput", json.dumps(settings))
                     if error:
                         print(f"{backend} {label}: FAILED {error}", flush=True)
                         check.row("4", backend, label, "FAILED", error)
@@ -417,11 +396,12 @@ def report_throughput(check, backend, label, size, result, tflops):
     flops = step_flops_per_image(result["generator_flops"], result["discriminator_flops"])
     achieved = rate * flops / result["devices"] / 1e12  # TFLOPS per device
     if tflops:
-        mfu = achieved / tflops
-        verdict = ""
-        if size == 64 and re.search(H100_CLASS, check.gpu_name or ""):
-            verdict = f", {'meets' if mfu >= TARGET_MFU else 'below'} the {TARGET_MFU:.0%} aim"
-        mfu_text = f"MFU {mfu:.1%}{verdict}"
+        mfu = model_flops_utilisation(rate, flops, result["devices"], tflops)
+        aim = ""
+        if held_to_the_aim(size, check.gpu_name):
+            check.aim_mfus[f"{backend} {label}"] = mfu
+            aim = f", {'meets' if mfu >= TARGET_MFU else 'below'} the {TARGET_MFU:.0%} aim"
+        mfu_text = f"MFU {mfu:.1%}{aim}"
     else:
         mfu_text = "MFU unknown"
     detail = (f"{result['devices']} device(s), batch {result['batch_size']}, {result['precision']}, "
@@ -437,7 +417,9 @@ def export_and_generate(check):
     section("5. Export and generate")
     options = check.options
     provider = "cpu" if options.allow_cpu else "cuda"
-    tiny = ["--batch-size", "16", "--width", "16"] if options.allow_cpu else []
+    smallest = min(size for size, _ in options.shapes)
+    tiny = ["--image-size", str(smallest), "--batch-size", str(options.batch_size), "--width", str(options.width)]
+    tiny = tiny if options.allow_cpu else []
     work_dir = Path(tempfile.mkdtemp(prefix="kgan-gpu-check-"))
     try:
         for backend in options.backends:
@@ -473,7 +455,7 @@ def export_and_generate(check):
             else:
                 if not check.usable(backend, "5", "OnnxGenerator provider"):
                     continue
-                result, error = check.worker(backend, PROVIDER_WORKER, str(onnx), provider, str(options.num_images))
+                result, error = check.worker(backend, "provider", str(onnx), provider, str(options.num_images))
                 if error:
                     print(f"  provider: FAILED {error}", flush=True)
                     check.row("5", backend, f'OnnxGenerator(provider="{provider}")', "FAILED", error)
@@ -494,9 +476,10 @@ def print_table(check, started):
     print("| --- | --- | --- | --- | --- |")
     for row in check.rows:
         print("| " + " | ".join(str(cell).replace("|", "/") for cell in row) + " |")
+    print(f"\n{verdict(check.rows, check.aim_mfus)}", flush=True)
 
 
-def parse_options():
+def parse_options(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--install", action="store_true", help="one venv per backend with its GPU extra")
     parser.add_argument("--venv-dir", default="/tmp/kgan-gpu-{backend}",
@@ -507,15 +490,25 @@ def parse_options():
                         help="epochs per variant, the first dropped (default 4; 2 with --allow-cpu)")
     parser.add_argument("--batch-size", type=int, help="images per device per step (default 256; 16 with --allow-cpu)")
     parser.add_argument("--width", type=int, help="networks' width (default kgan's 64; 16 with --allow-cpu)")
+    parser.add_argument("--stages", default=",".join(STAGES),
+                        help=f"the stages to run after the install (default all: {','.join(STAGES)})")
+    parser.add_argument("--shapes", default=SHAPES,
+                        help=f"stage 4's images, SIZExCHANNELS comma list (default {SHAPES}; with --allow-cpu the "
+                             "smallest size is stage 5's too)")
     parser.add_argument("--peak-tflops", type=float, help="bfloat16 dense peak per device (default: by GPU name)")
     parser.add_argument("--budget-s", type=float, default=450, help="seconds for stages 2-5 (default 450)")
     parser.add_argument("--install-timeout-s", type=float, default=900, help="limit of each pip command")
     parser.add_argument("--allow-cpu", action="store_true", help="dry run on CPU, tiny settings")
-    options = parser.parse_args()
+    options = parser.parse_args(argv)
     options.backends = [backend.strip() for backend in options.backends.split(",") if backend.strip()]
     unknown = [backend for backend in options.backends if backend not in BACKENDS]
     if unknown or not options.backends:
         parser.error(f"--backends takes a comma list of {', '.join(BACKENDS)}, not {unknown or 'nothing'}")
+    for name, parse in (("stages", parse_stages), ("shapes", parse_shapes)):
+        try:
+            setattr(options, name, parse(getattr(options, name)))
+        except ValueError as error:
+            parser.error(f"--{name}: {error}")
     cpu = options.allow_cpu
     defaults = dict(steps=(2, 100), epochs=(2, 4), batch_size=(16, 256), width=(16, 64))
     for name, (on_cpu, on_gpu) in defaults.items():
@@ -534,20 +527,22 @@ def main():
     gpus = query_gpus()
     if not gpus and not options.allow_cpu:
         sys.exit("no NVIDIA GPU found (nvidia-smi absent or lists none): pass --allow-cpu for a dry run on CPU")
-    check = Check(options)
-    if gpus and not options.allow_cpu:
-        check.gpu_name = gpus[0][0]
+    check = Check(options, gpu_name=None if options.allow_cpu else gpus[0][0])
     print(f"kgan GPU check{' (dry run on CPU)' if options.allow_cpu else ''}: backends {', '.join(options.backends)}, "
-          f"{'venvs ' + options.venv_dir if options.install else 'interpreter ' + sys.executable}", flush=True)
+          f"{'venvs ' + options.venv_dir if options.install else 'interpreter ' + sys.executable}; "
+          f"stages {', '.join(options.stages)}", flush=True)
     if options.install:
         install(check)
     check.budget.start()
-    visible = report_devices(check, gpus)
-    run_tests(check)
-    throughput(check, visible, peak_tflops(gpus, options))
-    export_and_generate(check)
+    visible = report_devices(check, gpus) if "devices" in options.stages else {}
+    if "tests" in options.stages:
+        run_tests(check)
+    if "throughput" in options.stages:
+        throughput(check, visible, peak_tflops(check.gpu_name, options.peak_tflops))
+    if "export" in options.stages:
+        export_and_generate(check)
     print_table(check, started)
-    if any(row[3] in ("FAILED", "timeout") for row in check.rows):
+    if any(result in FAILED for _, _, _, result, _ in check.rows):
         sys.exit(1)
 
 

@@ -28,6 +28,12 @@ def select_backend(backend):
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     if backend is None:
+        chosen = os.environ.get("KERAS_BACKEND")
+        if chosen is not None and chosen not in BACKENDS:
+            raise UsageError(
+                f"KERAS_BACKEND is {chosen!r}, a backend kgan does not support: "
+                f"set it to {' or '.join(BACKENDS)}, unset it, or pass --backend"
+            )
         return
     if "keras" in sys.modules:
         import keras

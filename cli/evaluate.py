@@ -54,13 +54,16 @@ def evaluate(generator, dataset, test_dataset, test_size, num_samples, temperatu
     share_gpu_memory()
     # Every classifier compiles its own predict function; TensorFlow calls that "retracing".
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    from kgan import fileio
     from kgan.evaluation import ClassifierSettings, EvaluationSettings, load_real_splits, open_generator
     from kgan.evaluation import evaluate as run_evaluation
     from kgan.evaluation import report as report_folder
+    from kgan.evaluation.classifier import check_cache_dir
     from kgan.evaluation.options import parse_k, parse_metrics, parse_seeds
     from kgan.evaluation.pipeline import check_settings
 
-    report_folder.check_out_dir(out, overwrite)
+    fileio.check_output_folder(out, overwrite)
+    check_cache_dir()
     seed_values, k = parse_seeds(seeds), parse_k(k_values)
     source = open_generator(generator)
     settings = EvaluationSettings(

@@ -19,8 +19,8 @@ def export():
 @click.argument("run_dirs", metavar="RUN_DIR...", nargs=-1, required=True,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The .onnx file to write (default: exported/<RUN_DIR name>.onnx, "
-                   "or <first RUN_DIR name>-mixtureK.onnx for K of them).")
+              help="The .onnx file to write (default: RUN_DIR/<RUN_DIR name>.onnx, "
+                   "or <first RUN_DIR>/<its name>-mixtureK.onnx for K of them).")
 @click.option("--opset", type=click.IntRange(min=1), default=None,
               help=f"ONNX opset version (default: {DEFAULT_OPSET}).")
 @click.option("--uint8", is_flag=True, help="Output uint8 images in [0, 255] instead of float32 in [-1, 1].")

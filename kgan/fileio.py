@@ -1,11 +1,16 @@
 """Atomic writes: a reader sees the old file or folder, or the new one, never half of one."""
 
 import contextlib
+import ctypes
+import errno
 import os
 import re
 import shutil
+import sys
 import tempfile
 from pathlib import Path
+
+from kgan.errors import UsageError
 
 try:
     import fcntl
@@ -14,8 +19,13 @@ except ImportError:  # Windows: no advisory locks, so no staging folder is ever 
 
 # atomic_path's temporary names: "." + final name + "." + mkstemp's 8 random characters + ".tmp" + suffix
 _TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp(\.\w+)?")
-# staged_directory's folder names, after "." + final name + ".": mkdtemp's 8 random characters + ".partial"
+# staged_directory's folder names, after "." + final name + ".": mkdtemp's 8 random characters + ".partial";
+# replace_directory's name for the old folder while it swaps without an atomic exchange: the same with ".replaced"
 _STAGING_SUFFIX = r"[a-z0-9_]{8}\.partial"
+_REPLACED_SUFFIX = r"[a-z0-9_]{8}\.replaced"
+# renameat2(2) on Linux: swaps two paths in one step
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
 
 
 @contextlib.contextmanager
@@ -67,42 +77,81 @@ def is_nonempty_dir(path):
     return path.is_dir() and any(path.iterdir())
 
 
+def check_output_folder(out, overwrite):
+    """Raises UsageError unless folder `out` can be written whole: call it before any work.
+
+    Args:
+        out: the output folder; it may not exist yet.
+        overwrite: whether an `out` that holds files may be replaced.
+    """
+    out = Path(out).absolute()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out} exists and is not a folder: choose another output folder")
+    if is_nonempty_dir(out) and not overwrite:
+        raise UsageError(
+            f"{out} already exists and is not empty: use --overwrite to replace it, or choose another output folder"
+        )
+    check_creatable(out.parent, f"cannot create {out}")
+
+
+def check_creatable(folder, failure, remedy=""):
+    """Raises UsageError unless `folder` exists or can be made, writable.
+
+    Args:
+        folder: the folder that must be writable.
+        failure: what cannot be done when it is not, e.g. "cannot create OUT": the message's start.
+        remedy: what to do instead, the message's end (e.g. "; set X to another folder").
+    """
+    folder = Path(folder).absolute()
+    nearest = next(path for path in (folder, *folder.parents) if path.exists())
+    if not nearest.is_dir():
+        raise UsageError(f"{failure}: {nearest} is a file, not a folder{remedy}")
+    if not os.access(nearest, os.W_OK | os.X_OK):
+        raise UsageError(f"{failure}: no permission to write in {nearest}{remedy}")
+
+
 @contextlib.contextmanager
 def staged_directory(path):
     """Yields a fresh staging folder beside `path`; on success it replaces `path` whole.
 
     Whatever was at `path` stays untouched until the new content is complete; on
     failure the staging folder is removed and `path` is as it was. The staging folder
-    is locked (an advisory lock, see remove_stale_staging) until then.
+    is locked (an advisory lock, see remove_stale_staging) until then. What a killed
+    earlier call left beside `path` is cleaned up first (remove_stale_staging).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(path)
     staging, lock = _new_locked_staging(path)
     try:
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes it owner-only; the result is an ordinary folder
         yield staging
         replace_directory(staging, path)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging, ignore_errors=True)  # after a swap, the old content
         if lock is not None:
             os.close(lock)
 
 
 def remove_stale_staging(path):
-    """Removes the staging folders of `path` that staged_directory left behind in a killed process.
+    """Cleans up beside `path` after a staged_directory that was killed: `path` is then whole, old or new.
 
-    Only folders beside `path` named as staged_directory names them for `path` are
-    candidates, and only those whose lock nobody holds are removed: a running
-    staged_directory holds its folder's lock, and the system drops the locks of a process
-    that dies, however it dies. Where folders cannot be locked (Windows; NFS) none is removed.
+    Staging folders are removed. An old folder that replace_directory had moved aside
+    (where it cannot swap in one step) comes back to `path` when `path` is missing (the
+    kill fell between its two renames), and is removed otherwise. Only folders named as
+    staged_directory names them for `path` are candidates, and only those whose lock
+    nobody holds: a running staged_directory holds its folders' locks, and the system
+    drops the locks of a process that dies, however it dies. Where folders cannot be
+    locked (Windows; NFS) nothing is touched.
 
     Args:
         path: the final folder, as given to staged_directory.
     """
     path = Path(path)
-    staging_name = re.compile(re.escape(f".{path.name}.") + _STAGING_SUFFIX)
+    prefix = re.escape(f".{path.name}.")
+    staging_name = re.compile(f"{prefix}(?:{_STAGING_SUFFIX}|{_REPLACED_SUFFIX})")
     try:
-        candidates = [entry for entry in path.parent.iterdir() if staging_name.fullmatch(entry.name)]
+        candidates = sorted(entry for entry in path.parent.iterdir() if staging_name.fullmatch(entry.name))
     except OSError:  # no parent folder yet: nothing was staged there
         return
     for folder in candidates:
@@ -112,24 +161,56 @@ def remove_stale_staging(path):
         if lock is None:
             continue  # a live staged_directory's, or one that cannot be told
         try:
-            shutil.rmtree(folder, ignore_errors=True)
+            if folder.name.endswith(".replaced") and not os.path.lexists(path):
+                os.replace(folder, path)
+            else:
+                shutil.rmtree(folder, ignore_errors=True)
         finally:
             os.close(lock)
 
 
 def replace_directory(source, target):
-    """Moves folder `source` onto `target`, removing what was at `target` only once it succeeded."""
+    """Moves folder `source` onto `target`; what was at `target` ends up at `source`'s name.
+
+    On Linux the two are swapped in one step (renameat2 RENAME_EXCHANGE), so `target`
+    is never missing. Elsewhere the old folder is renamed aside (locked) and `source`
+    renamed onto `target`: a kill between the two leaves `target` missing until the next
+    staged_directory for it, or remove_stale_staging, puts the old one back.
+    """
     source, target = Path(source), Path(target)
     if not target.exists():
         os.replace(source, target)
         return
-    old = move_aside(target)
+    if _exchange(source, target):
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".replaced", dir=target.parent))
+    old.rmdir()
+    os.replace(target, old)
+    lock = _try_lock(old, wait=False)
     try:
         os.replace(source, target)
     except BaseException:
         os.replace(old, target)
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if lock is not None:
+            os.close(lock)
+    os.replace(old, source)
+
+
+def _exchange(first, second):
+    """Swaps two paths in one step; False where the system cannot (not Linux, an old kernel or filesystem)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # a C library older than glibc 2.28
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def move_aside(path):

@@ -32,12 +32,3 @@ def backend():
     import keras
 
     return keras.config.backend()
-
-
-def assert_one_line_error(result, code=2):
-    """The CLI failed with `code` and a single 'Error: ...' line, no traceback."""
-    output = result.output.strip()
-    assert result.exit_code == code, result.output
-    assert output.startswith("Error: "), output
-    assert len(output.splitlines()) == 1, output
-    assert "Traceback" not in output

@@ -1,4 +1,11 @@
-"""kgan.devices: the precision a run computes in, chosen by backend and hardware."""
+"""kgan.devices: the precision a run computes in and whether its step is jit-compiled, by backend and hardware.
+
+The machines are pretended: the backend's device query (jax.devices, or TensorFlow's
+list_physical_devices and get_device_details) and /proc/cpuinfo are replaced, so the
+GPU and TPU branches run on any host. The expected choices are docs/devices.md's table.
+"""
+
+import types
 
 import keras
 import pytest
@@ -9,16 +16,57 @@ CPUINFO_WITH_BFLOAT16 = (
     "processor\t: 0\nflags\t\t: fpu sse avx512f amx_bf16 amx_tile avx512_bf16\n\n"
     "processor\t: 1\nflags\t\t: fpu sse avx512f amx_bf16 amx_tile avx512_bf16\n"
 )
+CPUINFO_WITHOUT_BFLOAT16 = "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f\n"
 
 
-def has_accelerator():
-    if keras.config.backend() == "jax":
-        import jax
+@pytest.fixture
+def machine(tmp_path, monkeypatch):
+    """pretend(accelerator, cpuinfo) makes kgan.devices see that machine on the current backend.
 
-        return jax.devices()[0].platform != "cpu"
+    accelerator: None (CPU only), "tpu", or "gpu X.Y" with compute capability X.Y.
+    cpuinfo: the text of /proc/cpuinfo, or None for a machine without one.
+    """
+
+    def pretend(accelerator, cpuinfo=CPUINFO_WITHOUT_BFLOAT16):
+        path = tmp_path / "cpuinfo"
+        if cpuinfo is not None:
+            path.write_text(cpuinfo)
+        monkeypatch.setattr(devices, "CPUINFO", str(path))
+        if keras.config.backend() == "jax":
+            pretend_jax_devices(monkeypatch, accelerator)
+        else:
+            pretend_tensorflow_devices(monkeypatch, accelerator)
+
+    return pretend
+
+
+def pretend_jax_devices(monkeypatch, accelerator):
+    import jax
+
+    platform, _, capability = (accelerator or "cpu").partition(" ")
+    device = types.SimpleNamespace(platform=platform, id=0)
+    if capability:
+        device.compute_capability = capability  # jax's CUDA devices give it as text, e.g. "9.0"
+    monkeypatch.setattr(jax, "devices", lambda backend=None: [device])
+
+
+def pretend_tensorflow_devices(monkeypatch, accelerator):
     import tensorflow as tf
 
-    return bool(tf.config.list_physical_devices("GPU"))
+    if accelerator == "tpu":
+        pytest.skip("docs/devices.md chooses by TPU under JAX only")
+    gpus = []
+    if accelerator:
+        capability = tuple(int(part) for part in accelerator.split()[1].split("."))
+        gpus = [tf.config.PhysicalDevice("/physical_device:GPU:0", "GPU")]
+        details = {"device_name": "NVIDIA pretend GPU", "compute_capability": capability}
+        monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda device: details)
+    real_list = tf.config.list_physical_devices
+
+    def list_physical_devices(device_type=None):
+        return gpus if device_type == "GPU" else real_list(device_type)
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", list_physical_devices)
 
 
 def test_cpu_flags_are_read_from_the_flags_lines_only():
@@ -32,18 +80,40 @@ def test_a_named_precision_is_kept(precision):
 
 
 @pytest.mark.parametrize(
-    "cpuinfo, on_tensorflow",
-    [(CPUINFO_WITH_BFLOAT16, "bfloat16"), ("flags\t: fpu avx2 avx512f\n", "float32"), (None, "float32")],
-    ids=["amx-cpu", "older-cpu", "no-cpuinfo"],
-)
-def test_auto_on_a_cpu_picks_bfloat16_only_where_tensorflow_has_the_instructions(
-    tmp_path, monkeypatch, cpuinfo, on_tensorflow
-):
-    if has_accelerator():
-        pytest.skip("auto picks by the accelerator here, not by the CPU")
-    path = tmp_path / "cpuinfo"
-    if cpuinfo is not None:
-        path.write_text(cpuinfo)
-    monkeypatch.setattr(devices, "CPUINFO", str(path))
-    expected = on_tensorflow if keras.config.backend() == "tensorflow" else "float32"  # XLA:CPU gains nothing
+    "accelerator, cpuinfo, on_tensorflow, on_jax",
+    [
+        ("gpu 9.0", CPUINFO_WITHOUT_BFLOAT16, "bfloat16", "bfloat16"),
+        ("gpu 8.0", CPUINFO_WITHOUT_BFLOAT16, "bfloat16", "bfloat16"),
+        ("gpu 12.0", CPUINFO_WITHOUT_BFLOAT16, "bfloat16", "bfloat16"),  # compared as numbers, not as text
+        ("gpu 7.5", CPUINFO_WITH_BFLOAT16, "float32", "float32"),  # the GPU decides, not the host's CPU
+        ("gpu 7.0", CPUINFO_WITHOUT_BFLOAT16, "float32", "float32"),
+        ("tpu", CPUINFO_WITHOUT_BFLOAT16, None, "bfloat16"),
+        (None, CPUINFO_WITH_BFLOAT16, "bfloat16", "float32"),  # XLA:CPU runs bfloat16 no faster
+        (None, CPUINFO_WITHOUT_BFLOAT16, "float32", "float32"),
+        (None, None, "float32", "float32"),
+    ],
+    ids=["gpu-8.0+-h100", "gpu-8.0-a100", "gpu-12.0", "gpu-7.5-on-a-bf16-cpu", "gpu-7.0", "tpu", "bf16-cpu",
+         "older-cpu", "no-cpuinfo"],
+)  # fmt: skip
+def test_auto_precision_follows_the_documented_table(machine, accelerator, cpuinfo, on_tensorflow, on_jax):
+    machine(accelerator, cpuinfo)
+    expected = on_jax if keras.config.backend() == "jax" else on_tensorflow
     assert devices.resolve_precision("auto") == expected
+
+
+@pytest.mark.parametrize(
+    "accelerator, on_tensorflow, on_jax",
+    [("gpu 9.0", True, True), ("gpu 7.5", True, True), ("tpu", None, True), (None, False, True)],
+    ids=["gpu-9.0", "gpu-7.5", "tpu", "cpu"],
+)
+def test_the_step_is_jit_compiled_except_tensorflow_on_cpu(machine, accelerator, on_tensorflow, on_jax):
+    machine(accelerator)
+    expected = on_jax if keras.config.backend() == "jax" else on_tensorflow
+    assert devices.resolve_jit(None) is expected
+
+
+@pytest.mark.parametrize("accelerator", ["gpu 9.0", None], ids=["gpu", "cpu"])
+@pytest.mark.parametrize("jit", [True, False])
+def test_a_given_jit_choice_is_kept(machine, accelerator, jit):
+    machine(accelerator)
+    assert devices.resolve_jit(jit) is jit

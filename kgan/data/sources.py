@@ -9,9 +9,9 @@ import numpy as np
 from kgan import imaging
 from kgan.config import SUPPORTED_IMAGE_SIZES, check_image_size
 from kgan.data.idx import read_idx
-from kgan.errors import KganError, UsageError, first_line
+from kgan.data.image_folder import DEFAULT_FOLDER_IMAGE_SIZE, load_image_folder
+from kgan.errors import UsageError, first_line
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 DIGIT_NAMES = [str(digit) for digit in range(10)]
 FASHION_NAMES = [
     "t-shirt-top", "trouser", "pullover", "dress", "coat",
@@ -34,7 +34,6 @@ SYSTEM_DATASETS = Path("/usr/share/datasets")
 SYSTEM_FOLDERS = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}
 SYSTEM_PACKAGES = {"fashion_mnist": "dataset-fashion-mnist"}
 BUILTIN_DATASETS = ("digits", *DOWNLOADABLE)
-DEFAULT_FOLDER_IMAGE_SIZE = 64
 DEFAULT_DIGITS_IMAGE_SIZE = 28
 
 
@@ -110,14 +109,14 @@ def _load_raw(spec, image_size, channels):
         return (*_load_npz(path), DEFAULT_FOLDER_IMAGE_SIZE)
     if _idx_files(path, "idx3"):
         return (*_load_idx_folder(path), DEFAULT_FOLDER_IMAGE_SIZE)
-    return (*_load_image_folder(path, channels, image_size), DEFAULT_FOLDER_IMAGE_SIZE)
+    return (*load_image_folder(path, channels, image_size), DEFAULT_FOLDER_IMAGE_SIZE)
 
 
 def _load_digits():
     try:
         from sklearn.datasets import load_digits
     except ImportError as error:
-        raise KganError(
+        raise UsageError(
             "the digits dataset needs scikit-learn: pip install 'kgan[all]' or scikit-learn"
         ) from error
     digits = load_digits()
@@ -151,7 +150,7 @@ def _load_keras_dataset(name):
     except Exception as error:  # keras raises bare Exception on download failures
         package = SYSTEM_PACKAGES.get(name)
         system_copy = f"apt-get install {package} (Debian), or " if package else ""
-        raise KganError(
+        raise UsageError(
             f"could not load {name} through keras' download cache ({first_line(error)}); "
             f"when offline, {system_copy}pass a local copy instead: --dataset PATH (IDX folder, .npz or image folder)"
         ) from error
@@ -224,63 +223,6 @@ def _as_uint8(images, source):
         raise UsageError(f"{source}: pixel values must lie in [0, 1] or [0, 255], found [{low}, {high}]")
     scale = 255.0 if high <= 1.0 else 1.0
     return np.rint(images * scale).astype(np.uint8)
-
-
-def _load_image_folder(folder, channels, image_size):
-    class_folders = sorted(
-        path for path in folder.iterdir() if path.is_dir() and not path.name.startswith(".")
-    )  # fmt: skip
-    groups = [(name.name, _image_files(name)) for name in class_folders] or [(None, _image_files(folder))]
-    groups = [(name, files) for name, files in groups if files]
-    if not groups:
-        raise UsageError(
-            f"{folder} holds no PNG/JPEG images (nor IDX files); put images in one subfolder per class"
-        )
-    mode = {1: "L", 3: "RGB"}.get(channels) or _majority_mode(groups[0][1][0])
-    side = check_image_size(image_size or DEFAULT_FOLDER_IMAGE_SIZE)
-    images = np.stack([_read_image(path, mode, side) for _, files in groups for path in files])
-    if groups[0][0] is None:
-        return images, None, []
-    labels = np.concatenate([np.full(len(files), index) for index, (_, files) in enumerate(groups)])
-    return images, labels.astype(np.int64), [name for name, _ in groups]
-
-
-def _image_files(folder):
-    return sorted(
-        path for path in folder.iterdir()
-        if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
-    )  # fmt: skip
-
-
-def _majority_mode(sample_path):
-    from PIL import Image
-
-    try:
-        with Image.open(sample_path) as image:
-            return "L" if image.mode in ("1", "L", "LA", "I", "I;16") else "RGB"
-    except Exception as error:
-        raise _unreadable(sample_path, error) from error
-
-
-def _read_image(path, mode, side):
-    """Reads one image, crops its centre square and resizes it to side x side."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            image = image.convert(mode)
-            width, height = image.size
-            crop = min(width, height)
-            left, top = (width - crop) // 2, (height - crop) // 2
-            image = image.crop((left, top, left + crop, top + crop))
-            array = np.asarray(image.resize((side, side), Image.Resampling.LANCZOS))
-    except Exception as error:
-        raise _unreadable(path, error) from error
-    return array[..., None] if array.ndim == 2 else array
-
-
-def _unreadable(path, error):
-    return UsageError(f"cannot read image {path} ({first_line(error)}); remove or replace it")
 
 
 def _check_labels(spec, images, labels, class_names):

@@ -12,13 +12,13 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from kgan import fileio, imaging
+from kgan.cache import cache_root
 from kgan.data import ImageDataset
 from kgan.data.batches import BatchFeeder
 from kgan.devices import resolve_jit
@@ -160,15 +160,18 @@ def reference_classifier(train, settings, cache_dir=None):
     Args:
         train: the real training split, an ImageDataset with labels.
         settings: a ClassifierSettings.
-        cache_dir: the cache folder; None for `default_cache_dir()`.
+        cache_dir: the cache folder; None for `cache_root()`.
 
     Returns:
         (Classifier, cache key, whether it came from the cache).
     """
     key = cache_key(train, settings)
-    folder = Path(cache_dir or default_cache_dir()) / "classifiers" / key
+    folder = Path(cache_dir or cache_root()) / "classifiers" / key
     if (folder / MODEL_FILE).is_file():
-        return Classifier(keras.saving.load_model(folder / MODEL_FILE, compile=False)), key, True
+        try:
+            return Classifier(keras.saving.load_model(folder / MODEL_FILE, compile=False)), key, True
+        except Exception:  # a damaged cache entry (keras raises many types): train it again
+            pass
     classifier = train_classifier(
         train.images, train.labels, train.num_classes, settings, settings.steps(len(train)), settings.seed
     )
@@ -226,6 +229,14 @@ def cache_key(train, settings):
     return digest.hexdigest()[:24]
 
 
-def default_cache_dir():
-    """`$KGAN_CACHE_DIR`, else `~/.cache/kgan`."""
-    return Path(os.environ.get("KGAN_CACHE_DIR") or Path.home() / ".cache" / "kgan").expanduser()
+def check_cache_dir(cache_dir=None):
+    """Raises UsageError unless the classifier cache can be written: call it before any work.
+
+    Args:
+        cache_dir: the cache folder; None for `cache_root()`.
+    """
+    folder = Path(cache_dir or cache_root())
+    fileio.check_creatable(
+        folder, f"cannot write the reference classifier cache {folder}", "; set KGAN_CACHE_DIR to a writable folder"
+    )
+

@@ -3,7 +3,6 @@
 import json
 
 from kgan import fileio
-from kgan.errors import UsageError
 from kgan.evaluation import figures
 
 REPORT_FILE = "report.json"
@@ -23,19 +22,6 @@ SCORE_ROWS = (
     ("inception_fid", "FID (InceptionV3)", "lower is better; real = real-vs-real floor"),
     ("inception_is", "IS (InceptionV3)", "higher is better"),
 )
-
-
-def check_out_dir(out_dir, overwrite):
-    """Raises UsageError when `out_dir` holds files and `overwrite` is off (call before any work).
-
-    Args:
-        out_dir: the --out folder.
-        overwrite: whether replacing it is allowed.
-    """
-    if fileio.is_nonempty_dir(out_dir) and not overwrite:
-        raise UsageError(f"{out_dir} already holds files: pass --overwrite to replace them")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError(f"{out_dir} exists and is not a folder")
 
 
 def write_report(out_dir, evaluation, class_names):

@@ -9,6 +9,7 @@ same size, since FID, IS and precision/recall depend on it.
 
 import numpy as np
 
+from kgan.errors import KganError
 from kgan.metrics import fid_from_features, inception_score, kernel_inception_distance, prdc
 
 PRDC_NAMES = ("precision", "recall", "density", "coverage")
@@ -55,17 +56,26 @@ def score(reference, features, probabilities, metrics, seed=0):
         dict: fid, kid {mean, std}, is {mean, std}, precision, recall, density, coverage
         (those asked for).
     """
+    # Subsets of at most half of either set, so they differ and their spread means something.
+    kid_subset_size = max(2, min(KID_SUBSET_SIZE, len(reference) // 2, len(features) // 2))
+    computations = {
+        "fid": lambda: {"fid": fid_from_features(reference, features)},
+        "kid": lambda: {
+            "kid": mean_std(kernel_inception_distance(reference, features, KID_SUBSETS, kid_subset_size, seed))
+        },
+        "is": lambda: {"is": mean_std(inception_score(probabilities, min(IS_SPLITS, len(probabilities))))},
+        "prdc": lambda: prdc(reference, features, k=PRDC_NEIGHBOURS),
+    }
     result = {}
-    if "fid" in metrics:
-        result["fid"] = fid_from_features(reference, features)
-    if "kid" in metrics:
-        # Subsets of at most half of either set, so they differ and their spread means something.
-        subset_size = max(2, min(KID_SUBSET_SIZE, len(reference) // 2, len(features) // 2))
-        result["kid"] = mean_std(kernel_inception_distance(reference, features, KID_SUBSETS, subset_size, seed))
-    if "is" in metrics:
-        result["is"] = mean_std(inception_score(probabilities, min(IS_SPLITS, len(probabilities))))
-    if "prdc" in metrics:
-        result.update(prdc(reference, features, k=PRDC_NEIGHBOURS))
+    for name, compute in computations.items():
+        if name not in metrics:
+            continue
+        try:
+            result.update(compute())
+        except ValueError as error:  # the metrics' own checks: degenerate features (NaN, too few, singular)
+            raise KganError(
+                f"cannot compute {name} of these images: {error}; leave it out with --metrics"
+            ) from error
     return result
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from kgan import imaging
-from kgan.errors import UsageError
+from kgan.errors import UsageError, first_line
 from kgan.formats import onnx_contract, run_folder
 from kgan.latents import latent_vectors
 
@@ -84,18 +84,12 @@ class RunSource:
         self.path = Path(run_dir)
         description = run_folder.read_description(self.path)
         self._generator_path = run_folder.generator_path(self.path)
-        try:
-            data, generator = description["data"], description["generator"]
-            self.image_shape = tuple(int(size) for size in data["image_shape"])
-            self.num_classes = int(generator["num_classes"])
-            self.class_names = list(data.get("class_names") or [])
-            self.latent_dim = int(generator["latent_dim"])
-        except (KeyError, TypeError, ValueError) as error:
-            raise UsageError(
-                f"{self.path}/{run_folder.CONFIG_FILE} lacks the generator's description ({error!r})"
-            ) from error
+        self.image_shape = description.image_shape
+        self.num_classes = description.num_classes
+        self.class_names = description.class_names
+        self.latent_dim = description.latent_dim
         self.temperature = onnx_contract.DEFAULT_TEMPERATURE  # a run folder records none
-        self._model = None
+        self._model = _load_generator(self._generator_path)  # now, so that a broken file fails before any work
 
     def describe(self):
         return {"path": str(self.path), "kind": "run", **_shape_description(self)}
@@ -109,7 +103,7 @@ class RunSource:
                 (kgan.latents), so the run and its export make the same images.
             temperature: standard deviation of z (kgan.latents); None for `self.temperature`.
         """
-        model = self._load()
+        model = self._model
         temperature = self.temperature if temperature is None else temperature
         latents = latent_vectors(range(n), seed, self.latent_dim, temperature=temperature)
         labels = np.arange(n, dtype=np.int64) % self.num_classes if self.num_classes else np.full(n, -1, np.int64)
@@ -120,12 +114,16 @@ class RunSource:
             images[rows] = imaging.to_uint8(np.asarray(model.predict_on_batch(inputs)))
         return images, labels
 
-    def _load(self):
-        if self._model is None:
-            import keras
+def _load_generator(path):
+    import keras
 
-            self._model = keras.saving.load_model(self._generator_path, compile=False)
-        return self._model
+    try:
+        return keras.saving.load_model(path, compile=False)
+    except Exception as error:  # keras raises many unrelated types for foreign or broken files
+        raise UsageError(
+            f"cannot load {path} ({type(error).__name__}: {first_line(error)}): it is damaged or not a Keras "
+            "model; restore it from a copy, or train the run again"
+        ) from error
 
 
 def _shape_description(source):

@@ -22,7 +22,6 @@ from kgan.networks import build_generator
 from kgan.networks.blocks import dtype_policy
 from kgan.networks.mixture import build_mixture
 
-EXPORT_FOLDER = Path("exported")
 FLOAT_TOLERANCE = 1e-4
 UINT8_TOLERANCE = 1  # one level: values that land on .5 may round either way
 CHECK_BATCH_SIZES = (1, 5)
@@ -46,12 +45,10 @@ class ExportResult:
 
 
 def default_output(run_dir, epoch=None):
-    """`exported/<run folder name>.onnx` (`<name>-epochNNN.onnx` for a snapshot, `<first name>-mixtureK.onnx` for
-    K run folders), relative to the working directory."""
+    """The file `kgan export onnx` writes unless told otherwise: inside the (first) run folder, see
+    run_folder.default_export_path."""
     run_dirs = _run_dirs(run_dir)
-    suffix = "" if epoch is None else f"-epoch{epoch:03d}"
-    mixture = "" if len(run_dirs) == 1 else f"-mixture{len(run_dirs)}"
-    return EXPORT_FOLDER / f"{run_dirs[0].resolve().name}{mixture}{suffix}.onnx"
+    return run_folder.default_export_path(run_dirs[0], epoch, len(run_dirs))
 
 
 def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, temperature=None):
@@ -95,12 +92,9 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, tempe
         generators = [load_float32_generator(*member, epoch) for member in zip(run_dirs, descriptions)]
         generator = generators[0] if len(generators) == 1 else _mixture(generators, run_dirs)
         latent_dim = generator.inputs[0].shape[-1]
-        feeds = _random_feeds(latent_dim, descriptions[0]["generator"]["num_classes"], len(generators))
+        feeds = _random_feeds(latent_dim, descriptions[0].num_classes, len(generators))
         expected = [_keras_images(generator, batch) for batch in feeds]
-    try:
-        metadata = contract_metadata(descriptions, latent_dim, generator.output.shape[1:], uint8, temperature)
-    except (KeyError, TypeError) as error:
-        raise UsageError(f"{run_dirs[0]}/config.json lacks what the ONNX metadata needs ({error!r})") from error
+    metadata = contract_metadata(descriptions, latent_dim, generator.output.shape[1:], uint8, temperature)
     conditional = len(generator.inputs) > 1
     float_model = _convert(generator, opset)
     graph.adopt_interface(float_model.graph, onnx_contract.input_names(conditional), IMAGE_OUTPUT)
@@ -144,13 +138,13 @@ def load_float32_generator(run_dir, description, epoch=None):
 
     Args:
         run_dir: the run folder.
-        description: its config.json (see kgan.formats.run_folder.read_description).
+        description: its kgan.formats.run_folder.RunDescription.
         epoch: take the weights of this epoch's snapshot instead (see run_folder.generator_path).
     """
     path = run_folder.generator_path(run_dir, epoch)
     try:
         with dtype_policy("float32"):
-            generator = build_generator(**description["generator"])
+            generator = build_generator(**description.generator)
     except (KeyError, TypeError, ValueError) as error:
         raise UsageError(f"{run_dir}/config.json does not describe a kgan generator ({error!r})") from error
     try:
@@ -169,7 +163,7 @@ def contract_metadata(descriptions, latent_dim, image_shape, uint8, temperature=
     """The contract's metadata_props of a run's generator, or of a mixture of runs' generators, as strings.
 
     Args:
-        descriptions: [config.json] of the run, or of each mixed run (kgan.training_config then holds
+        descriptions: [RunDescription] of the run, or of each mixed run (kgan.training_config then holds
             {"members": [config.json, ...]}).
         latent_dim: the width of the graph's z.
         image_shape: (H, W, C) of the generator's images.
@@ -177,7 +171,7 @@ def contract_metadata(descriptions, latent_dim, image_shape, uint8, temperature=
         temperature: the sampling temperature readers use by default.
     """
     members = len(descriptions)
-    class_names = list(dict.fromkeys(_class_names(description) for description in descriptions))
+    class_names = list(dict.fromkeys(tuple(description.class_names) for description in descriptions))
     if len(class_names) > 1:
         raise UsageError(
             f"the runs of a mixture name their classes differently ({' vs '.join(map(str, class_names))}): "
@@ -185,20 +179,17 @@ def contract_metadata(descriptions, latent_dim, image_shape, uint8, temperature=
         )
     metadata = onnx_contract.GeneratorMetadata(
         latent_dim=latent_dim,
-        num_classes=descriptions[0]["generator"]["num_classes"],
+        num_classes=descriptions[0].num_classes,
         class_names=class_names[0],
         image_shape=tuple(image_shape),
         value_range=onnx_contract.UINT8_RANGE if uint8 else onnx_contract.FLOAT_RANGE,
         temperature=float(temperature),
         members=members,
     )
-    datasets = dict.fromkeys(str(description["train"]["dataset"]) for description in descriptions)
-    training_config = descriptions[0] if members == 1 else {"members": descriptions}
+    datasets = dict.fromkeys(str(description.train.dataset) for description in descriptions)
+    documents = [description.document for description in descriptions]
+    training_config = documents[0] if members == 1 else {"members": documents}
     return onnx_contract.metadata_props(metadata, ", ".join(datasets), training_config)
-
-
-def _class_names(description):
-    return tuple(description["data"].get("class_names") or ())
 
 
 def _convert(generator, opset):

@@ -9,14 +9,17 @@ RUN_DIR/
     samples/epoch_NNN.png  fixed-noise grids, one row per class when conditional
     snapshots/generator_epoch_NNN.keras   with --keep-every N: generator.keras of every Nth epoch
     tensorboard/           with --tensorboard: train/ (Keras's scalars) and samples/ (the grids) event files
+    <RUN_DIR name>.onnx    what `kgan export onnx` writes unless told another --output
 """
 
+import dataclasses
 import json
 import re
 from pathlib import Path
 
+from kgan import fileio
 from kgan.config import TrainConfig
-from kgan.errors import UsageError
+from kgan.errors import UsageError, first_line
 
 CONFIG_FILE = "config.json"
 GENERATOR_FILE = "generator.keras"
@@ -42,24 +45,122 @@ def snapshot_path(run_dir, epoch):
     return Path(run_dir) / SNAPSHOTS_FOLDER / f"generator_epoch_{epoch:03d}.keras"
 
 
+def default_export_path(run_dir, epoch=None, members=1):
+    """RUN_DIR/<RUN_DIR name>.onnx, where `kgan export onnx` writes by default.
+
+    Args:
+        run_dir: the run folder (the first one, for a mixture of several).
+        epoch: None for the last generator, or the exported snapshot's epoch: `<name>-epochNNN.onnx`.
+        members: how many runs the file mixes: `<name>-mixtureK.onnx` for K > 1.
+    """
+    run_dir = Path(run_dir)
+    mixture = "" if members == 1 else f"-mixture{members}"
+    snapshot = "" if epoch is None else f"-epoch{epoch:03d}"
+    return run_dir / f"{run_dir.resolve().name}{mixture}{snapshot}.onnx"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunDescription:
+    """A run's config.json, read and checked: how the run was made.
+
+    Attributes:
+        document: the JSON object as the file holds it (recorded verbatim in exported files).
+        train: the run's TrainConfig.
+        generator: keyword arguments of kgan.networks.build_generator.
+        discriminator: keyword arguments of kgan.networks.build_discriminator.
+        image_shape: (H, W, C) of the training images.
+        num_classes: classes of a conditional run; 0 when unconditional.
+        class_names: the classes' names, in label order ([] when unconditional).
+        backend: the Keras backend the run last trained on.
+    """
+
+    document: dict
+    train: TrainConfig
+    generator: dict
+    discriminator: dict
+    image_shape: tuple
+    num_classes: int
+    class_names: list
+    backend: str
+
+    @property
+    def latent_dim(self):
+        return int(self.generator["latent_dim"])
+
+
+def make_description(kgan_version, backend, config, num_images, class_names, image_shape, generator, discriminator):
+    """The content of config.json, as `kgan train` writes it.
+
+    Args:
+        kgan_version: the version of kgan that trains.
+        backend: the Keras backend it trains on.
+        config: the resolved TrainConfig.
+        num_images: the training images.
+        class_names: the classes' names (empty when unconditional).
+        image_shape: (H, W, C) of the training images.
+        generator: the generator's build_generator arguments.
+        discriminator: the discriminator's build_discriminator arguments.
+    """
+    return {
+        "kgan_version": kgan_version,
+        "backend": backend,
+        "train": config.to_dict(),
+        "data": {
+            "num_images": num_images,
+            "num_classes": generator["num_classes"],
+            "class_names": list(class_names),
+            "image_shape": list(image_shape),
+        },
+        "generator": generator,
+        "discriminator": discriminator,
+    }
+
+
+def write_description(run_dir, description):
+    """Writes config.json (the dict of make_description) atomically."""
+    fileio.write_text(Path(run_dir) / CONFIG_FILE, json.dumps(description, indent=2))
+
+
 def read_description(run_dir):
-    """The whole config.json of a run folder, as a dict.
+    """The RunDescription of a run folder's config.json.
 
     Raises:
-        UsageError: when `run_dir` has no readable config.json.
+        UsageError: when `run_dir` has no config.json, or one that is not JSON or lacks what kgan train writes.
     """
     path = Path(run_dir) / CONFIG_FILE
     if not path.is_file():
         raise UsageError(f"{run_dir} is not a kgan run folder (no {CONFIG_FILE})")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{path} is not valid JSON: {error}") from error
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path} is not valid JSON ({first_line(error)}): restore it from a copy or train anew") \
+            from error
+    except OSError as error:
+        raise UsageError(f"cannot read {path} ({first_line(error)})") from error
+    try:
+        data, generator = document["data"], document["generator"]
+        return RunDescription(
+            document=document,
+            train=TrainConfig.from_dict(document["train"]),
+            generator=dict(generator),
+            discriminator=dict(document["discriminator"]),
+            image_shape=tuple(int(size) for size in data["image_shape"]),
+            num_classes=int(generator["num_classes"]),
+            class_names=[str(name) for name in data.get("class_names") or ()],
+            backend=str(document.get("backend", "tensorflow")),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UsageError(
+            f"{path} lacks what kgan train writes ({type(error).__name__}: {first_line(error)}): "
+            "restore it from a copy or train anew"
+        ) from error
+    except UsageError as error:
+        raise UsageError(f"{path}: {error}") from error
 
 
 def read_config(run_dir):
     """The TrainConfig stored in a run folder (config.json's "train" entry)."""
-    return TrainConfig.from_dict(read_description(run_dir)["train"])
+    return read_description(run_dir).train
 
 
 def folders(run_dir):

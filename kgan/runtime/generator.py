@@ -156,7 +156,13 @@ class OnnxGenerator:
         feeds = {onnx_contract.LATENT_INPUT: np.asarray(z, np.float32)}
         if self.conditional:
             feeds[onnx_contract.LABEL_INPUT] = np.asarray(labels, np.int64)
-        (images,) = self._session.run([onnx_contract.IMAGE_OUTPUT], feeds)
+        try:
+            (images,) = self._session.run([onnx_contract.IMAGE_OUTPUT], feeds)
+        except Exception as error:  # onnxruntime's pybind classes (Fail, EPFail, RuntimeException, ...)
+            raise KganError(
+                f"onnxruntime failed running {self.path} on {self.provider} ({first_line(error)}): "
+                "try a smaller --batch-size, or --provider cpu"
+            ) from error
         if images.shape[1:] != self.image_shape:
             raise KganError(
                 f"{self.path} made images of shape {list(images.shape[1:])} but its metadata "

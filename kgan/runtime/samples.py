@@ -68,10 +68,9 @@ def write_samples(
         raise UsageError(f"threads must be a positive integer, not {threads!r}")
     batches = generator.iter_batches(n, labels, seed, truncation, temperature, batch_size)
     out = Path(out).absolute()
-    _check_destination(out, overwrite)
+    fileio.check_output_folder(out, overwrite)
     open_sink = functools.partial(_png_sink, threads=threads) if format == "png" else _npz_sink
     try:
-        fileio.remove_stale_staging(out)
         with (
             fileio.staged_directory(out) as staging,
             open(staging / MANIFEST, "w", newline="", encoding="utf-8") as manifest_file,
@@ -212,17 +211,3 @@ def _label_columns(generator, label):
 def _filesystem_safe(name):
     safe = re.sub(r"[^\w.-]+", "_", name).strip("._")
     return safe[:MAX_FOLDER_NAME]
-
-
-def _check_destination(out, overwrite):
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"{out} exists and is not a folder: choose another output folder")
-    if fileio.is_nonempty_dir(out) and not overwrite:
-        raise UsageError(
-            f"{out} already exists and is not empty: use --overwrite to replace it, or choose another output folder"
-        )
-    nearest = next(folder for folder in out.parents if folder.exists())
-    if not nearest.is_dir():
-        raise UsageError(f"cannot create {out}: {nearest} is a file, not a folder")
-    if not os.access(nearest, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot create {out}: no permission to write in {nearest}")

@@ -5,12 +5,13 @@ loads under the other.
 """
 
 import json
+import zipfile
 
 import keras
 import numpy as np
 
 from kgan import fileio
-from kgan.errors import KganError
+from kgan.errors import UsageError, first_line
 
 
 def _variable_groups(model):
@@ -47,24 +48,33 @@ def save_checkpoint(path, model, epoch, history):
 
 
 def load_checkpoint(path, model):
-    """Restores the state saved by save_checkpoint into `model`; returns (epoch, history)."""
+    """Restores the state saved by save_checkpoint into `model`; returns (epoch, history).
+
+    Raises:
+        UsageError: a damaged or foreign file, or one of another network than `model`; the model may then
+            hold part of the checkpoint, the file is untouched.
+    """
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = dict(archive)
-    except (OSError, ValueError) as error:
-        raise KganError(f"cannot read checkpoint {path}: {error}") from error
+        epoch, history = int(arrays["epoch"]), json.loads(str(arrays["history"]))
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as error:
+        raise UsageError(
+            f"cannot read checkpoint {path} ({type(error).__name__}: {first_line(error)}): it is damaged or not "
+            "kgan's; restore it from a copy, or start the run again with --overwrite"
+        ) from error
     for group, variables in _variable_groups(model).items():
         stored = sum(key.startswith(f"{group}/") for key in arrays)
         if stored != len(variables):
-            raise KganError(
+            raise UsageError(
                 f"checkpoint {path} does not match the model ({group}: {stored} arrays, "
                 f"model has {len(variables)}); was config.json edited?"
             )
         for index, variable in enumerate(variables):
             value = arrays[f"{group}/{index}"]
             if tuple(value.shape) != tuple(variable.shape):
-                raise KganError(
+                raise UsageError(
                     f"checkpoint {path}: {variable.path} has shape {value.shape}, expected {variable.shape}"
                 )
             variable.assign(value)
-    return int(arrays["epoch"]), json.loads(str(arrays["history"]))
+    return epoch, history

@@ -4,7 +4,6 @@ The folder's layout is kgan.formats.run_folder; what goes into the model is kgan
 """
 
 import dataclasses
-import json
 import shutil
 from pathlib import Path
 
@@ -97,7 +96,7 @@ def _devices(config):
 
 
 def _write_description(run_dir, config, dataset):
-    fileio.write_text(run_dir / run_folder.CONFIG_FILE, json.dumps(describe(config, dataset), indent=2))
+    run_folder.write_description(run_dir, describe(config, dataset))
 
 
 def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backup):

@@ -6,13 +6,9 @@ import numpy as np
 from kgan.adapters.keras_dataset import StreamPyDataset
 from kgan.runtime import SampleStream
 from tests.conftest import ROOT
+from tests.helpers import real_arrays
 
 MODEL = ROOT / "tests" / "runtime" / "data" / "conditional.onnx"  # 8 x 8 x 1, three classes
-
-
-def real_arrays():
-    rng = np.random.default_rng(0)
-    return rng.uniform(0, 1, (30, 8, 8, 1)).astype(np.float32), np.arange(30) % 3
 
 
 def test_batches_are_the_streams_and_each_epoch_moves_on():
@@ -28,7 +24,7 @@ def test_batches_are_the_streams_and_each_epoch_moves_on():
 
 
 def test_fit_trains_on_a_mixed_stream_with_workers():
-    stream = SampleStream(MODEL, real=real_arrays(), synthetic_fraction=0.5, dtype="float32", seed=2)
+    stream = SampleStream(MODEL, real=real_arrays(30, "float32"), synthetic_fraction=0.5, dtype="float32", seed=2)
     model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(3, "softmax")])
     model.compile("adam", "sparse_categorical_crossentropy")
     history = model.fit(StreamPyDataset(stream, 8, num_samples=32, workers=2), epochs=2, verbose=0)

@@ -5,6 +5,7 @@ import pytest
 
 from kgan.runtime import SampleStream
 from tests.conftest import ROOT
+from tests.helpers import real_arrays
 
 torch = pytest.importorskip("torch", reason="torch is not a kgan dependency (tox's torch env installs it)")
 from kgan.adapters.torch_dataset import StreamIterableDataset  # noqa: E402
@@ -18,15 +19,9 @@ def read(dataset, workers):
     return [(images.numpy(), labels.numpy()) for images, labels in loader]
 
 
-def real_arrays():
-    images = np.zeros((20, 8, 8, 1), np.uint8)
-    images[:, 0, 0, 0] = np.arange(1, 21)
-    return images, np.arange(20) % 3
-
-
 @pytest.mark.parametrize("workers", [2, 3])
 def test_workers_give_the_same_batches_as_one_process(workers):
-    stream = SampleStream(MODEL, real=real_arrays(), synthetic_fraction=0.5, class_weights=[3, 1, 1], seed=4)
+    stream = SampleStream(MODEL, real=real_arrays(20), synthetic_fraction=0.5, class_weights=[3, 1, 1], seed=4)
     dataset = StreamIterableDataset(stream, batch_size=8, num_samples=60)
     single, sharded = read(dataset, 0), read(dataset, workers)
     assert len(single) == len(sharded) == len(dataset) == 8

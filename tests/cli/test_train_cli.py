@@ -9,7 +9,8 @@ from PIL import Image
 
 from cli.main import cli
 from kgan.training.callbacks import TENSORBOARD_NEEDS
-from tests.conftest import TINY, assert_one_line_error
+from tests.conftest import TINY
+from tests.helpers import assert_one_line_error
 
 
 def tiny_args(run_dir, **overrides):

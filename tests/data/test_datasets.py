@@ -10,7 +10,7 @@ from PIL import Image
 from kgan.config import SUPPORTED_IMAGE_SIZES, check_image_size
 from kgan.data import load_dataset, sources
 from kgan.data.idx import read_idx
-from kgan.errors import KganError, UsageError
+from kgan.errors import UsageError
 
 
 def write_idx(path, array):
@@ -149,7 +149,7 @@ def test_downloadable_dataset_offline_fails_clearly(monkeypatch, tmp_path):
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))  # an empty cache, so keras must download
     monkeypatch.setattr(sources, "SYSTEM_DATASETS", tmp_path / "no-system-datasets")
     refuse_network(monkeypatch)
-    with pytest.raises(KganError, match=r"offline, apt-get install dataset-fashion-mnist \(Debian\), or pass a"):
+    with pytest.raises(UsageError, match=r"offline, apt-get install dataset-fashion-mnist \(Debian\), or pass a"):
         load_dataset("fashion_mnist")
 
 

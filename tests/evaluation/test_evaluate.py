@@ -3,15 +3,10 @@
 import json
 import math
 import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
-from cli.main import cli
 from kgan.data import ImageDataset, load_dataset
 from kgan.errors import UsageError
 from kgan.evaluation.augmentation import augmentation_gain, per_class_subset
@@ -22,15 +17,11 @@ from kgan.evaluation.memorisation import nearest_neighbours, pixel_vectors
 from kgan.evaluation.options import parse_k
 from kgan.evaluation.real_data import RealSplits, held_out_mask
 from kgan.evaluation.scores import over_runs
-from tests.conftest import ROOT, TINY_RUN, assert_one_line_error
-from tests.evaluation.test_figures import drawn_by_matplotlib
+from tests.conftest import ROOT, TINY_RUN
+from tests.helpers import assert_one_line_error, drawn_by_matplotlib, modules_loaded_by, run_kgan
 
 FAST = ("--classifier-epochs", 1, "--seeds", 0)
 FIGURES = ["augmentation.png", "memorisation.png", "metrics.png", "samples.png"]
-
-
-def kgan(*args):
-    return CliRunner().invoke(cli, [str(arg) for arg in args])
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +44,7 @@ def full(run_dir, cache_dir, tmp_path_factory):
     out = tmp_path_factory.mktemp("evaluation") / "report"
     umask = os.umask(0o022)
     try:
-        return kgan("evaluate", run_dir, "--dataset", "digits", "-n", 200, "--k", 10, *FAST, "--out", out), out
+        return run_kgan("evaluate", run_dir, "--dataset", "digits", "-n", 200, "--k", 10, *FAST, "--out", out), out
     finally:
         os.umask(umask)
 
@@ -109,8 +100,8 @@ def test_report_json_figures_and_summary_table(full, run_dir):
 
 def test_reference_classifier_is_cached_and_reused(full, run_dir, cache_dir, tmp_path):
     first = read_report(full[1])
-    result = kgan("evaluate", run_dir, "--dataset", "digits", "-n", 50, "--metrics", "fid", *FAST,
-                  "--out", tmp_path / "again")  # fmt: skip
+    result = run_kgan("evaluate", run_dir, "--dataset", "digits", "-n", 50, "--metrics", "fid", *FAST,
+                      "--out", tmp_path / "again")  # fmt: skip
     assert result.exit_code == 0, result.output
     second = read_report(tmp_path / "again")
     assert second["classifier"]["cached"] is True
@@ -135,9 +126,9 @@ def test_onnx_generator_against_a_separate_test_dataset(full, tmp_path):
     is_test = held_out_mask(digits.labels, 225)
     np.savez(tmp_path / "train.npz", x=digits.images[~is_test], y=digits.labels[~is_test])
     np.savez(tmp_path / "test.npz", x=digits.images[is_test], y=digits.labels[is_test])
-    result = kgan("evaluate", tmp_path / "digits.onnx", "--dataset", tmp_path / "train.npz",
-                  "--test-dataset", tmp_path / "test.npz", "--metrics", "fid,kid,is,prdc", "-n", 100, *FAST,
-                  "--out", tmp_path / "out")  # fmt: skip
+    result = run_kgan("evaluate", tmp_path / "digits.onnx", "--dataset", tmp_path / "train.npz",
+                      "--test-dataset", tmp_path / "test.npz", "--metrics", "fid,kid,is,prdc", "-n", 100, *FAST,
+                      "--out", tmp_path / "out")  # fmt: skip
     assert result.exit_code == 0, result.output
     report, first = read_report(tmp_path / "out"), read_report(full[1])
     assert report["generator"]["kind"] == "onnx"
@@ -177,7 +168,7 @@ def three_class_npz(tmp_path):
 def test_bad_input_is_one_line_exit_2(arguments, message, run_dir, three_class_npz, tmp_path):
     no_metadata = ROOT / "tests" / "runtime" / "data" / "no_metadata.onnx"
     values = dict(tmp=tmp_path, no_metadata=no_metadata, run=run_dir, three=three_class_npz)
-    result = kgan("evaluate", *[argument.format(**values) for argument in arguments], "--out", tmp_path / "out")
+    result = run_kgan("evaluate", *[argument.format(**values) for argument in arguments], "--out", tmp_path / "out")
     assert_one_line_error(result)
     assert message in result.output
 
@@ -189,8 +180,8 @@ def test_unconditional_generator_gets_the_scores_without_cas_or_augmentation(ful
     from tests.runtime.data.make_fixtures import build
 
     save(build(8, (16, 16, 1)), tmp_path / "unconditional.onnx")
-    result = kgan("evaluate", tmp_path / "unconditional.onnx", "--dataset", "digits", "-n", 60, *FAST,
-                  "--out", tmp_path / "out")  # fmt: skip
+    result = run_kgan("evaluate", tmp_path / "unconditional.onnx", "--dataset", "digits", "-n", 60, *FAST,
+                      "--out", tmp_path / "out")  # fmt: skip
     assert result.exit_code == 0, result.output
     report = read_report(tmp_path / "out")
     assert report["settings"]["metrics"] == ["fid", "kid", "is", "prdc"]
@@ -205,9 +196,9 @@ def test_inception_scores_end_to_end_with_a_local_weights_file(run_dir, tmp_path
     keras.applications.InceptionV3(weights=None).save_weights(tmp_path / "inception.weights.h5")
     digits = load_dataset("digits", 16, 1)
     np.savez(tmp_path / "few.npz", x=digits.images[:30], y=digits.labels[:30])  # one Inception batch per set
-    result = kgan("evaluate", run_dir, "--dataset", tmp_path / "few.npz", "--test-size", 10, "-n", 10,
-                  "--metrics", "inception", "--inception-weights", tmp_path / "inception.weights.h5", *FAST,
-                  "--out", tmp_path / "out")  # fmt: skip
+    result = run_kgan("evaluate", run_dir, "--dataset", tmp_path / "few.npz", "--test-size", 10, "-n", 10,
+                      "--metrics", "inception", "--inception-weights", tmp_path / "inception.weights.h5", *FAST,
+                      "--out", tmp_path / "out")  # fmt: skip
     assert result.exit_code == 0, result.output
     metrics = read_report(tmp_path / "out")["metrics"]
     assert sorted(metrics) == ["inception_fid", "inception_is"]
@@ -223,8 +214,8 @@ def test_cas_needs_a_conditional_generator(tmp_path):
     from tests.runtime.data.make_fixtures import build
 
     save(build(8, (16, 16, 1)), tmp_path / "unconditional.onnx")
-    result = kgan("evaluate", tmp_path / "unconditional.onnx", "--dataset", "digits", "--metrics", "fid,cas",
-                  "--out", tmp_path / "out")  # fmt: skip
+    result = run_kgan("evaluate", tmp_path / "unconditional.onnx", "--dataset", "digits", "--metrics", "fid,cas",
+                      "--out", tmp_path / "out")  # fmt: skip
     assert_one_line_error(result)
     assert "need a conditional generator" in result.output
 
@@ -232,7 +223,7 @@ def test_cas_needs_a_conditional_generator(tmp_path):
 def test_existing_report_needs_overwrite(run_dir, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "report.json").write_text("{}")
-    result = kgan("evaluate", run_dir, "--dataset", "digits", "--out", tmp_path / "out")
+    result = run_kgan("evaluate", run_dir, "--dataset", "digits", "--out", tmp_path / "out")
     assert_one_line_error(result)
     assert "--overwrite" in result.output
     assert (tmp_path / "out" / "report.json").read_text() == "{}"
@@ -350,11 +341,4 @@ def test_inception_resize_is_bilinear_rgb_in_minus_one_to_one():
 
 
 def test_the_cli_module_imports_no_keras():
-    script = textwrap.dedent("""
-        import sys
-        import cli.main
-        import cli.evaluate
-        assert "keras" not in sys.modules, "cli.evaluate imported keras"
-        """)
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
+    assert "keras" not in modules_loaded_by("import cli.main, cli.evaluate")

@@ -8,21 +8,39 @@ from kgan.networks import build_generator
 from kgan.networks.batch_norm import FusedBatchNormalization, plain_keras_model
 from kgan.networks.blocks import dtype_policy
 
+MOMENTUM, EPSILON = 0.9, 1e-3
 TOLERANCE = {"float32": 1e-4, "mixed_bfloat16": 3e-2}
+IMAGE_AXES = (0, 1, 2)  # batch, height, width: one mean and variance per channel
 
 
-def _pair(policy, shape):
-    """A fused layer and keras's own, built under `policy` with the same (non-trivial) weights."""
+def _layer(policy, shape):
+    """A fused layer built under `policy`, with non-trivial gamma, beta, moving mean and moving variance."""
     with dtype_policy(policy):
-        fused, plain = FusedBatchNormalization(momentum=0.9), keras.layers.BatchNormalization(momentum=0.9)
+        layer = FusedBatchNormalization(momentum=MOMENTUM, epsilon=EPSILON)
+    layer.build(shape)
     rng = np.random.default_rng(0)
-    for layer in (fused, plain):
-        layer.build(shape)
-    weights = [rng.normal(1, 0.3, shape[-1]), rng.normal(0, 0.3, shape[-1]), rng.normal(0, 1, shape[-1])]
-    weights.append(rng.uniform(0.5, 2, shape[-1]))
-    for layer in (fused, plain):
-        layer.set_weights([w.astype("float32") for w in weights])
-    return fused, plain
+    channels = shape[-1]
+    weights = [rng.normal(1, 0.3, channels), rng.normal(0, 0.3, channels), rng.normal(0, 1, channels),
+               rng.uniform(0.5, 2, channels)]  # fmt: skip
+    layer.set_weights([w.astype("float32") for w in weights])
+    return layer
+
+
+def numpy_training_pass(x, gamma, beta, upstream):
+    """Batch norm in training mode, in float64: the output, the gradients of sum(output * upstream) with respect
+    to x, gamma and beta, and the batch's mean and (biased) variance."""
+    x, upstream = x.astype(np.float64), upstream.astype(np.float64)
+    mean, variance = x.mean(axis=IMAGE_AXES), x.var(axis=IMAGE_AXES)
+    inverse_std = 1 / np.sqrt(variance + EPSILON)
+    normalized = (x - mean) * inverse_std
+    grad_normalized = upstream * gamma
+    grad_x = inverse_std * (
+        grad_normalized
+        - grad_normalized.mean(axis=IMAGE_AXES)
+        - normalized * (grad_normalized * normalized).mean(axis=IMAGE_AXES)
+    )
+    grads = [grad_x, (upstream * normalized).sum(axis=IMAGE_AXES), upstream.sum(axis=IMAGE_AXES)]
+    return gamma * normalized + beta, grads, mean, variance
 
 
 def _train_call(layer, x, upstream):
@@ -48,31 +66,42 @@ def _train_call(layer, x, upstream):
     return layer(x, training=True), [np.asarray(g) for g in grads]
 
 
-@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
-def test_training_pass_matches_keras_batch_norm(policy):
+def as_float64(tensor):
+    return keras.ops.convert_to_numpy(tensor).astype(np.float64)
+
+
+@pytest.mark.parametrize(("policy", "compute_dtype"), [("float32", "float32"), ("mixed_bfloat16", "bfloat16")])
+def test_training_pass_normalizes_by_the_batch_and_moves_the_averages(policy, compute_dtype):
     shape = (8, 5, 5, 6)
-    fused, plain = _pair(policy, shape)
+    layer = _layer(policy, shape)
+    gamma, beta, moving_mean, moving_variance = (weight.astype(np.float64) for weight in layer.get_weights())
     rng = np.random.default_rng(1)
     x = rng.normal(0.5, 2.0, shape).astype("float32")
     upstream = rng.normal(size=shape).astype("float32")
-    (y_fused, grads_fused), (y_plain, grads_plain) = _train_call(fused, x, upstream), _train_call(plain, x, upstream)
+    expected, expected_grads, batch_mean, batch_variance = numpy_training_pass(x, gamma, beta, upstream)
+
+    y, grads = _train_call(layer, x, upstream)
+
     tolerance = TOLERANCE[policy]
-    assert keras.backend.standardize_dtype(y_fused.dtype) == keras.backend.standardize_dtype(y_plain.dtype)
-    np.testing.assert_allclose(*(keras.ops.convert_to_numpy(y).astype("float32") for y in (y_fused, y_plain)),
-                               atol=tolerance * 3)  # fmt: skip
-    for fused_grad, plain_grad in zip(grads_fused, grads_plain):
-        assert np.abs(plain_grad).max() > 0.1  # the comparison below means something
-        np.testing.assert_allclose(fused_grad.astype("float32"), plain_grad.astype("float32"), atol=tolerance * 10)
-    for statistic in ("moving_mean", "moving_variance"):  # keras keeps the biased batch variance
-        np.testing.assert_allclose(*(keras.ops.convert_to_numpy(getattr(layer, statistic)) for layer in (fused, plain)),
-                                   rtol=1e-3, atol=1e-4)  # fmt: skip
+    assert keras.backend.standardize_dtype(y.dtype) == compute_dtype
+    np.testing.assert_allclose(as_float64(y), expected, atol=tolerance * 3)
+    for grad, expected_grad in zip(grads, expected_grads):
+        assert np.abs(expected_grad).max() > 0.1  # the comparison below means something
+        np.testing.assert_allclose(grad.astype(np.float64), expected_grad, atol=tolerance * 10)
+    moved = {  # keras keeps the batch's biased variance in the moving average
+        "moving_mean": MOMENTUM * moving_mean + (1 - MOMENTUM) * batch_mean,
+        "moving_variance": MOMENTUM * moving_variance + (1 - MOMENTUM) * batch_variance,
+    }
+    for name, expected_average in moved.items():
+        np.testing.assert_allclose(as_float64(getattr(layer, name)), expected_average, rtol=1e-3, atol=1e-4)
 
 
-def test_inference_matches_keras_batch_norm():
-    fused, plain = _pair("float32", (4, 3, 3, 5))
+def test_inference_normalizes_by_the_moving_averages():
+    layer = _layer("float32", (4, 3, 3, 5))
+    gamma, beta, moving_mean, moving_variance = layer.get_weights()
     x = np.random.default_rng(2).normal(size=(4, 3, 3, 5)).astype("float32")
-    outputs = [keras.ops.convert_to_numpy(layer(x, training=False)) for layer in (fused, plain)]
-    np.testing.assert_allclose(*outputs, atol=1e-6)
+    expected = gamma * (x - moving_mean) / np.sqrt(moving_variance + EPSILON) + beta
+    np.testing.assert_allclose(as_float64(layer(x, training=False)), expected, atol=1e-5)
 
 
 def test_tensorflow_trains_through_the_fused_kernel():
@@ -80,7 +109,7 @@ def test_tensorflow_trains_through_the_fused_kernel():
         pytest.skip("the fused kernel is TensorFlow's; on other backends the layer runs keras's code")
     import tensorflow as tf
 
-    fused, _ = _pair("mixed_bfloat16", (8, 4, 4, 3))
+    fused = _layer("mixed_bfloat16", (8, 4, 4, 3))
     graph = tf.function(lambda x: fused(x, training=True)).get_concrete_function(tf.TensorSpec((8, 4, 4, 3))).graph
     op_types = {op.type for op in graph.get_operations()}
     assert "FusedBatchNormV3" in op_types, sorted(op_types)

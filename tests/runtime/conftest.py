@@ -1,7 +1,8 @@
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+
+from tests.helpers import run_kgan
 
 DATA = Path(__file__).parent / "data"
 
@@ -33,9 +34,4 @@ def no_metadata_model():
 @pytest.fixture
 def kgan():
     """Runs the `kgan` command line in-process; returns click's Result."""
-    from cli.main import cli
-
-    def run(*args):
-        return CliRunner().invoke(cli, [str(arg) for arg in args])
-
-    return run
+    return run_kgan

@@ -1,5 +1,4 @@
 import csv
-import itertools
 import os
 
 import numpy as np
@@ -7,8 +6,8 @@ import onnxruntime
 import pytest
 from PIL import Image
 
-from kgan import imaging
 from kgan.runtime import OnnxGenerator
+from tests.helpers import assert_one_line_error, file_tree, fill_the_disk_after, leftovers
 
 CUDA_AVAILABLE = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
 
@@ -21,20 +20,6 @@ def read_manifest(folder):
 def read_png(path):
     image = np.asarray(Image.open(path))
     return image[..., None] if image.ndim == 2 else image
-
-
-def assert_one_line_error(result, exit_code=2):
-    assert result.exit_code == exit_code, result.output
-    assert isinstance(result.exception, SystemExit), result.exception
-    assert result.stdout == ""
-    lines = result.output.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
-    return lines[0]
-
-
-def leftovers(folder):
-    """Staging folders left beside `folder` by an interrupted write."""
-    return sorted(path.name for path in folder.parent.glob(f".{folder.name}.*"))
 
 
 def test_png_layout_and_manifest(kgan, conditional_model, tmp_path):
@@ -309,14 +294,7 @@ def test_failure_midway_leaves_the_folder_as_it_was(kgan, conditional_model, tmp
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    encode, calls = imaging.png_bytes, itertools.count()
-
-    def png_bytes_then_disk_full(image):  # runs in the writer threads
-        if next(calls) >= 3:
-            raise OSError(28, "No space left on device")
-        return encode(image)
-
-    monkeypatch.setattr(imaging, "png_bytes", png_bytes_then_disk_full)
+    fill_the_disk_after(monkeypatch, 3)
 
     result = kgan("generate", conditional_model, "-n", 6, "--out", out, "--overwrite", "--batch-size", 2,
                   "--threads", 2)  # fmt: skip
@@ -333,11 +311,8 @@ def test_threads_do_not_change_the_files(kgan, conditional_model, tmp_path):
                       "--threads", threads)  # fmt: skip
         assert result.exit_code == 0, result.output
 
-    def files(folder):
-        return {path.relative_to(folder): path.read_bytes() for path in folder.rglob("*") if path.is_file()}
-
-    assert len(files(tmp_path / "1")) == 31  # 30 PNG files and the manifest
-    assert files(tmp_path / "1") == files(tmp_path / "4")
+    assert len(file_tree(tmp_path / "1")) == 31  # 30 PNG files and the manifest
+    assert file_tree(tmp_path / "1") == file_tree(tmp_path / "4")
 
 
 def test_the_model_s_recorded_temperature_is_the_default(kgan, conditional_model, tmp_path):

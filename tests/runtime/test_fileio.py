@@ -90,3 +90,62 @@ def test_a_staging_folder_in_use_is_not_stale(tmp_path):
         assert (staging / "file.txt").read_text() == "being written"
     assert [path.name for path in tmp_path.iterdir()] == ["out"]
     assert (target / "file.txt").read_text() == "being written"
+
+
+# Run in a child process that a test kills: stages NEW into argv[1] (which holds OLD), and hangs at the worst moment
+# of the swap, after `out` got its new content (exchange) or lost its old one (two renames), announcing it.
+SWAP_KILLED_HALFWAY = """
+import os, shutil, sys, time
+from kgan import fileio
+
+out, mode = sys.argv[1], sys.argv[2]
+
+def hang():
+    print("halfway", flush=True)
+    time.sleep(120)
+
+if mode == "exchange":
+    fileio.shutil.rmtree = lambda *args, **kwargs: hang()  # the swap is done; the old content awaits removal
+else:
+    fileio._exchange = lambda first, second: False  # as where renameat2 is missing
+    real_replace = os.replace
+    def replace_then_hang(source, target):
+        real_replace(source, target)
+        if str(target).endswith(".replaced"):
+            hang()
+    fileio.os.replace = replace_then_hang
+with fileio.staged_directory(out) as staging:
+    (staging / "content.txt").write_text("NEW")
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or fileio.fcntl is None, reason="needs POSIX processes and locks")
+@pytest.mark.parametrize("mode, during", [("exchange", "NEW"), ("two-renames", None)])
+def test_a_swap_killed_halfway_leaves_the_folder_whole_after_the_next_run(tmp_path, mode, during):
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "content.txt").write_text("OLD")
+    root = Path(__file__).resolve().parents[2]
+    child = subprocess.Popen(
+        [sys.executable, "-c", SWAP_KILLED_HALFWAY, str(out), mode], stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(root)}, cwd=root,
+    )  # fmt: skip
+    try:
+        assert child.stdout.readline().strip() == "halfway"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+
+    # Killed: `out` holds the new content (one-step swap) or is missing (two renames), the old one hidden beside it.
+    assert (out / "content.txt").read_text() == during if during else not out.exists()
+    hidden = sorted(path for path in tmp_path.iterdir() if path.name.startswith(".out."))
+    assert [(path / "content.txt").read_text() for path in hidden].count("OLD") == 1
+
+    fileio.remove_stale_staging(out)  # what the next staged_directory for `out` does first
+
+    assert (out / "content.txt").read_text() == (during or "OLD")
+    assert [path.name for path in tmp_path.iterdir()] == ["out"]

@@ -1,9 +1,8 @@
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
 
 TRAINING_STACK = ("keras", "tensorflow", "jax", "jaxlib", "onnx", "scipy", "sklearn")
 

@@ -1,6 +1,5 @@
 """write_samples' writer threads: the same files whatever their number, and nothing left when one fails."""
 
-import itertools
 import threading
 
 import pytest
@@ -8,15 +7,7 @@ import pytest
 from kgan import imaging
 from kgan.errors import KganError, UsageError
 from kgan.runtime import OnnxGenerator, write_samples
-
-
-def tree(folder):
-    """{relative path: bytes} of every file under `folder`."""
-    return {str(path.relative_to(folder)): path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file()}
-
-
-def leftovers(folder):
-    return sorted(path.name for path in folder.parent.glob(f".{folder.name}.*"))
+from tests.helpers import file_tree, fill_the_disk_after, leftovers
 
 
 def writer_threads():
@@ -30,7 +21,7 @@ def test_png_files_are_the_same_whatever_the_number_of_threads(conditional_model
     for threads in (1, 2, 5):
         out = tmp_path / f"threads-{threads}"
         write_samples(generator, out, 50, seed=3, truncation=1.5, batch_size=batch_size, threads=threads)
-        trees[threads] = tree(out)
+        trees[threads] = file_tree(out)
 
     assert trees[2] == trees[1] and trees[5] == trees[1]
     # the serial writer wrote imaging.png_bytes of each image: so do the threads
@@ -47,21 +38,14 @@ def test_npz_is_the_same_whatever_the_number_of_threads(rgb_model, tmp_path):
     for threads in (1, 4):
         write_samples(generator, tmp_path / f"threads-{threads}", 20, batch_size=3, format="npz", threads=threads)
 
-    assert tree(tmp_path / "threads-1") == tree(tmp_path / "threads-4")
+    assert file_tree(tmp_path / "threads-1") == file_tree(tmp_path / "threads-4")
 
 
 def test_a_failing_writer_thread_stops_the_run_and_leaves_nothing(conditional_model, tmp_path, monkeypatch):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("precious")
-    encode, calls = imaging.png_bytes, itertools.count()
-
-    def png_bytes_until_the_disk_is_full(image):
-        if next(calls) >= 10:
-            raise OSError(28, "No space left on device")
-        return encode(image)
-
-    monkeypatch.setattr(imaging, "png_bytes", png_bytes_until_the_disk_is_full)
+    fill_the_disk_after(monkeypatch, 10)
 
     with pytest.raises(KganError) as error:
         write_samples(OnnxGenerator(conditional_model), out, 60, batch_size=8, overwrite=True, threads=3)

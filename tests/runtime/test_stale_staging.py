@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT
+
 MODEL = Path(__file__).parent / "data" / "stream_rgb.onnx"
 GENERATE = "from cli.main import cli; cli()"
 STARTUP_TIMEOUT_S = 60

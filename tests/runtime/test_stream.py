@@ -7,18 +7,12 @@ import pytest
 
 from kgan.errors import UsageError
 from kgan.runtime import OnnxGenerator, SampleStream, counts_to_balance
+from tests.helpers import real_arrays
 
 
 @pytest.fixture
 def generator(conditional_model):
     return OnnxGenerator(conditional_model)  # 8 x 8 x 1, classes cat / dog / "hot dog/bun"
-
-
-def real_arrays(count=12):
-    """Real images that cannot be synthetic: image j is filled with value j + 1 at its first pixel, 0 elsewhere."""
-    images = np.zeros((count, 8, 8, 1), np.uint8)
-    images[:, 0, 0, 0] = np.arange(1, count + 1)
-    return images, np.arange(count) % 3
 
 
 def is_real(images):

@@ -18,14 +18,10 @@ from kgan.training.builder import build_model, prepare_data
 from kgan.training.checkpoint import load_checkpoint, save_checkpoint
 from kgan.training.run import resume_run, start_run
 from tests.conftest import ROOT, TINY
+from tests.helpers import checkpoint_arrays
 
 CONFIG = TrainConfig(**{**TINY, "epochs": 3})
 ONE_EPOCH = ROOT / "tests" / "fixtures" / "one_epoch"  # tests/fixtures/make_fixtures.py
-
-
-def checkpoint_arrays(run_dir):
-    with np.load(run_dir / run_folder.CHECKPOINT_FILE) as archive:
-        return {key: archive[key] for key in archive.files if key != "history"}
 
 
 def assert_same_state(expected_dir, actual_dir, rtol=1e-6, atol=1e-7):

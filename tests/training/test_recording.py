@@ -11,7 +11,7 @@ from kgan.config import TrainConfig
 from kgan.training.callbacks import TENSORBOARD_NEEDS, RunRecorder
 from kgan.training.run import start_run
 from tests.conftest import TINY
-from tests.evaluation.test_figures import drawn_by_matplotlib
+from tests.helpers import drawn_by_matplotlib
 
 
 def test_history_png_is_drawn_after_every_epoch(tmp_path, monkeypatch):

@@ -17,12 +17,8 @@ from kgan.training.callbacks import DivergenceGuard
 from kgan.training.checkpoint import load_checkpoint
 from kgan.training.run import resume_run, start_run
 from tests.conftest import TINY
+from tests.helpers import checkpoint_arrays
 from tests.tiny_models import tiny_dcgan, to_numpy
-
-
-def checkpoint_arrays(run_dir):
-    with np.load(run_dir / "checkpoints" / "last.npz") as archive:
-        return {key: archive[key] for key in archive.files if key != "history"}
 
 
 def test_same_seed_same_run(tmp_path):

@@ -1,0 +1,9 @@
+"""kgan's cache folder, shared by everything kgan caches (decoded image folders, reference classifiers)."""
+
+import os
+from pathlib import Path
+
+
+def cache_root():
+    """`$KGAN_CACHE_DIR`, else `~/.cache/kgan`."""
+    return Path(os.environ.get("KGAN_CACHE_DIR") or Path.home() / ".cache" / "kgan").expanduser()
