@@ -1,6 +1,7 @@
 """kgan's default conditional DCGAN and its train step rebuilt in plain PyTorch, timed (torch, numpy only).
 
-    python torch_peer.py --image-size 28 --channels 1 --batch-size 64 --steps 10 --epochs 6 --precision float32
+    python torch_peer.py --image-size 28 --channels 1 --batch-size 64 --steps 10 --epochs 6 --precision float32 \
+        [--generator-forwards 1] [--memory-format contiguous] [--compile]
 
 Prints one JSON line, the images/s of each epoch after the first (warm-up), on seeded random images
 in [-1, 1] and labels. benchmarks/train_vs_pytorch.py runs it next to kgan; kgan never imports torch.
@@ -13,7 +14,9 @@ are buffers, not counted):
     64x64x3: generator 5,141,559, discriminator 2,847,553
 The step is kgan.gan.dcgan's `_gan_step`: D on real and on detached fakes (two batch-norm batches), Adam;
 G on fresh z against the updated D (whose moving statistics it updates too, as training=True does), Adam;
-then the EMA update. Differences that leave the work per step unchanged:
+then the EMA update. With --generator-forwards 1, as kgan's option of that name, G's loss is on the same
+fakes through the updated D, backpropagated through the one generator forward (pytorch/examples' DCGAN).
+Differences that leave the work per step unchanged:
 - pixel shuffle in torch's channel order (CRD) rather than kgan's DCR: a fixed permutation of the
   preceding convolution's i.i.d.-initialised filters; likewise the projection's flatten order.
 - torch's Adam adds epsilon to sqrt(v) / sqrt(1 - beta_2^t), Keras's to sqrt(v): the same update up to
@@ -21,7 +24,8 @@ then the EMA update. Differences that leave the work per step unchanged:
 - torch's batch norm keeps the unbiased variance as its moving variance, Keras the biased one.
 - bfloat16: autocast runs convolutions and matmuls in bfloat16 and the ops between them in their input
   dtype, so batch norm reads and writes bfloat16; Keras's mixed_bfloat16 computes it in float32.
-- the step runs eagerly; kgan's is a tf.function or a jitted JAX function.
+- the step runs eagerly (with --compile, the networks' forward passes are compiled by inductor); kgan's is a
+  tf.function or a jitted JAX function.
 """
 
 import argparse
@@ -45,9 +49,8 @@ LEAKY_SLOPE = 0.2
 LEARNING_RATE, BETAS, ADAM_EPSILON = 2e-4, (0.5, 0.999), 1e-7  # keras Adam(2e-4, beta_1=0.5), its epsilon
 EMA_DECAY = 0.999
 BATCH_NORM = dict(eps=1e-3, momentum=0.01)  # keras BatchNormalization(epsilon=1e-3, momentum=0.99)
-# channels_last (NHWC in memory, as kgan's tensors) over contiguous NCHW: the 28x28 step at batch 64 ran
-# 1.16x faster in float32 and 1.09x in bfloat16 (1 thread of an AMD EPYC with avx512_bf16, torch 2.13).
-MEMORY_FORMAT = torch.channels_last
+# --memory-format: channels_last (NHWC in memory, as kgan's tensors) or contiguous NCHW, torch's default.
+MEMORY_FORMATS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
 KGAN_PARAMETERS = {(28, 1): (3_358_133, 201_409), (64, 3): (5_141_559, 2_847_553)}
 PIXEL_SHUFFLE_MAX_SIZE = 28  # kgan.config's: `--upsampling auto` resizes above it
 
@@ -65,9 +68,10 @@ def feature_channels(image_size, resolution):
 class Generator(nn.Module):
     """z and label to images: embed and concatenate, project, (x2 upsampling, BN, ReLU) per stage, tanh."""
 
-    def __init__(self, image_size, channels):
+    def __init__(self, image_size, channels, memory_format=torch.channels_last):
         super().__init__()
         sizes = resolutions(image_size)
+        self.memory_format = memory_format
         self.base, self.base_channels = sizes[0], feature_channels(image_size, sizes[0])
         self.embedding = nn.Embedding(NUM_CLASSES, LABEL_EMBEDDING_DIM)
         self.project = nn.Linear(LATENT_DIM + LABEL_EMBEDDING_DIM, self.base**2 * self.base_channels, bias=False)
@@ -86,7 +90,7 @@ class Generator(nn.Module):
     def forward(self, z, labels):
         hidden = self.project(torch.cat([z, self.embedding(labels)], 1))
         hidden = hidden.view(-1, self.base, self.base, self.base_channels).permute(0, 3, 1, 2)  # NHWC as keras
-        return torch.tanh(self.body(hidden.contiguous(memory_format=MEMORY_FORMAT)).float())
+        return torch.tanh(self.body(hidden.contiguous(memory_format=self.memory_format)).float())
 
 
 class Discriminator(nn.Module):
@@ -128,28 +132,34 @@ def adam(parameters):
 class GANStep:
     """kgan's DCGAN._gan_step and _update_ema on a torch generator and discriminator."""
 
-    def __init__(self, image_size, channels, precision):
-        self.generator = Generator(image_size, channels).apply(initialise).to(memory_format=MEMORY_FORMAT)
-        self.discriminator = Discriminator(image_size, channels).apply(initialise).to(memory_format=MEMORY_FORMAT)
+    def __init__(self, image_size, channels, precision, generator_forwards=2, memory_format=torch.channels_last,
+                 compiled=False):  # fmt: skip
+        generator = Generator(image_size, channels, memory_format)
+        self.generator = generator.apply(initialise).to(memory_format=memory_format)
+        self.discriminator = Discriminator(image_size, channels).apply(initialise).to(memory_format=memory_format)
         self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False)
+        if compiled:  # the forward passes; autograd, Adam and the EMA stay eager
+            self.generator, self.discriminator = torch.compile(self.generator), torch.compile(self.discriminator)
         self.g_parameters = list(self.generator.parameters())
         self.d_parameters = list(self.discriminator.parameters())
         self.g_optimizer, self.d_optimizer = adam(self.g_parameters), adam(self.d_parameters)
+        self.one_forward = generator_forwards == 1
         self.updates = 0
         self.compute = lambda: torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bfloat16")
         self.metric_sums = torch.zeros(4)  # d_loss, g_loss, D(x), D(G(z)): kgan's Mean trackers
 
     def __call__(self, real, labels):
         batch_size = real.shape[0]
-        with torch.no_grad(), self.compute():
+        with torch.set_grad_enabled(self.one_forward), self.compute():
             fake = self.generator(torch.randn(batch_size, LATENT_DIM), labels)
         with self.compute():
             real_logits = self.discriminator(real, labels)
-            fake_logits = self.discriminator(fake, labels)
+            fake_logits = self.discriminator(fake.detach(), labels)
             d_loss = F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
         apply(self.d_optimizer, d_loss, self.d_parameters)
         with self.compute():
-            fake = self.generator(torch.randn(batch_size, LATENT_DIM), labels)
+            if not self.one_forward:
+                fake = self.generator(torch.randn(batch_size, LATENT_DIM), labels)
             g_loss = F.softplus(-self.discriminator(fake, labels)).mean()
         apply(self.g_optimizer, g_loss, self.g_parameters)
         self.updates += 1
@@ -186,9 +196,20 @@ def main():
     parser.add_argument("--epochs", type=int, default=6, help="epochs (the first is dropped)")
     parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--generator-forwards",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="generator forwards per step: 2, G's update on fresh z; 1, on the fakes D trained on",
+    )
+    parser.add_argument("--memory-format", choices=tuple(MEMORY_FORMATS), default="channels_last")
+    parser.add_argument("--compile", action="store_true", help="torch.compile both networks (inductor)")
     options = parser.parse_args()
     torch.manual_seed(options.seed)
-    step = GANStep(options.image_size, options.channels, options.precision)
+    memory_format = MEMORY_FORMATS[options.memory_format]
+    step = GANStep(options.image_size, options.channels, options.precision, options.generator_forwards,
+                   memory_format, options.compile)  # fmt: skip
     counts = count(step.generator), count(step.discriminator)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; parameters: generator {counts[0]:,}, "
@@ -201,7 +222,7 @@ def main():
     n, size = options.batch_size * options.steps, options.image_size
     rng = np.random.default_rng(options.seed)
     images = torch.from_numpy(rng.uniform(-1, 1, (n, size, size, options.channels)).astype(np.float32))
-    images = images.permute(0, 3, 1, 2).contiguous(memory_format=MEMORY_FORMAT)
+    images = images.permute(0, 3, 1, 2).contiguous(memory_format=memory_format)
     labels = torch.from_numpy(rng.integers(0, NUM_CLASSES, n))
     rates = []
     for _ in range(options.epochs):

@@ -1,13 +1,22 @@
 """Images/s of kgan's train step (TensorFlow and JAX, each precision) next to the same step in plain PyTorch.
 
     python benchmarks/train_vs_pytorch.py [--image-size 28] [--batch-size 64] [--rounds 3]
-        [--torch-python /tmp/tv/bin/python] [--variants tf-auto,torch-float32,...]
+        [--torch-python /work/torchvenv/bin/python] [--variants tf-auto,tf-auto+g1,torch-float32+contiguous,...]
+
+A variant is SIDE-PRECISION[+OPTION...]: SIDE tf, jax (kgan on that backend; PRECISION auto, float32 or
+bfloat16, as --precision) or torch (benchmarks/torch_peer.py; float32, or bfloat16 under autocast). Options:
+g1 / g2, one or two generator forwards per step (kgan train --generator-forwards; default
+--generator-forwards); for torch also contiguous (NCHW memory rather than channels_last) and compile
+(torch.compile). The default list is what a user of this CPU would pick from: kgan's defaults on both backends,
+and torch eager float32 (contiguous and channels_last), torch.compile, pytorch/examples' one-forward step, and
+bfloat16 autocast only where the CPU has bfloat16 units (/proc/cpuinfo flags).
 
 Each variant runs in its own process: kgan's builds the default conditional model as `kgan train` does
 (TrainConfig, prepare_data, build_model, fit on fit_inputs(batch_feeder)) from random images in a temporary .npz;
-torch's runs benchmarks/torch_peer.py (the same networks and step, float32 or bfloat16 autocast) under
---torch-python, a separate environment, since kgan never depends on torch. The first epoch (compilation,
-warm-up) is dropped; variants alternate over --rounds rounds and the median is over all kept epochs.
+torch's runs torch_peer.py (the same networks and step) under --torch-python, a separate environment, since
+kgan never depends on torch. The first epoch (compilation, warm-up) is dropped; variants alternate over
+--rounds rounds and the median is over all kept epochs. The table gives each variant's ratio to
+--reference (torch eager float32 by default) and to the fastest torch variant measured.
 
 Run it on an otherwise idle machine: torch's OpenMP threads slow down far more than TensorFlow's or XLA's
 thread pools when another process takes a core (2 threads on 2 shared cores ran the 28x28 step at 35-50
@@ -26,8 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from kgan.config import PRECISIONS
-from kgan.devices import BFLOAT16_CPU_FLAGS, CPUINFO, cpu_bfloat16_flags
+from kgan.config import GENERATOR_FORWARDS, PRECISIONS, TrainConfig
+from kgan.devices import CPUINFO, cpu_bfloat16_flags
 
 WORKER = r"""
 import json, sys, time, keras
@@ -35,7 +44,8 @@ from kgan.config import TrainConfig
 from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare_data
 args = json.loads(sys.argv[1])
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
-                     steps_per_epoch=args["steps"], epochs=args["epochs"])
+                     steps_per_epoch=args["steps"], epochs=args["epochs"],
+                     generator_forwards=args["generator_forwards"])
 dataset, config = prepare_data(config)
 model = build_model(config, dataset)
 feeder = batch_feeder(config, dataset)
@@ -50,13 +60,33 @@ images = config.batch_size * config.steps_per_epoch
 print(json.dumps({"precision": config.precision, "rates": [images / t for t in times[1:]]}))
 """
 TORCH_PEER = Path(__file__).with_name("torch_peer.py")
-KGAN_VARIANTS = {
-    f"{short}-{precision}": (backend, precision)
-    for short, backend in (("tf", "tensorflow"), ("jax", "jax"))
-    for precision in PRECISIONS
-}
-TORCH_VARIANTS = {"torch-float32": "float32", "torch-bfloat16": "bfloat16"}
+KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
+TORCH_PRECISIONS = ("float32", "bfloat16")
+KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2"), ("g1", "g2", "contiguous", "compile")
 NUM_CLASSES = 10
+
+
+def parse_variant(variant, default_forwards):
+    """(side, precision, generator forwards, torch_peer flags) of a variant name; ValueError when malformed."""
+    name, *options = variant.split("+")
+    side, _, precision = name.partition("-")
+    allowed = TORCH_OPTIONS if side == "torch" else KGAN_OPTIONS
+    if side not in (*KGAN_SIDES, "torch") or precision not in (TORCH_PRECISIONS if side == "torch" else PRECISIONS):
+        raise ValueError(f"{variant}: not tf-, jax- or torch-PRECISION")
+    if any(option not in allowed for option in options):
+        raise ValueError(f"{variant}: options are {', '.join(allowed)}")
+    forwards = [int(option[1]) for option in options if option in ("g1", "g2")]
+    extra = [{"contiguous": "--memory-format=contiguous", "compile": "--compile"}[option]
+             for option in options if option in ("contiguous", "compile")]  # fmt: skip
+    return side, precision, (forwards or [default_forwards])[-1], extra
+
+
+def default_variants(has_bfloat16_units):
+    kgan_variants = ["tf-auto", "tf-auto+g1", "tf-auto+g2", "jax-auto"]
+    torch_variants = ["torch-float32+contiguous", "torch-float32", "torch-float32+compile", "torch-float32+g1"]
+    if has_bfloat16_units:
+        torch_variants += ["torch-bfloat16", "torch-bfloat16+g1"]
+    return kgan_variants + torch_variants
 
 
 def run_json(command, env=None):
@@ -70,15 +100,16 @@ def run_json(command, env=None):
 
 def measure(variant, options, npz_path):
     """(resolved precision, images/s of each kept epoch) of one run of `variant`."""
-    settings = dict(batch_size=options.batch_size, steps=options.steps, epochs=options.epochs)
-    if variant in TORCH_VARIANTS:
-        precision = TORCH_VARIANTS[variant]
+    side, precision, forwards, extra = parse_variant(variant, options.generator_forwards)
+    settings = dict(batch_size=options.batch_size, steps=options.steps, epochs=options.epochs,
+                    generator_forwards=forwards)  # fmt: skip
+    if side == "torch":
         flags = [f"--{key.replace('_', '-')}={value}" for key, value in settings.items()]
         command = [options.torch_python, TORCH_PEER, f"--image-size={options.image_size}",
-                   f"--channels={channels(options.image_size)}", f"--precision={precision}", *flags]  # fmt: skip
+                   f"--channels={channels(options.image_size)}", f"--precision={precision}",
+                   *flags, *extra]  # fmt: skip
         return f"{precision} (autocast)" if precision == "bfloat16" else precision, run_json(command)
-    backend, precision = KGAN_VARIANTS[variant]
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
+    env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3")
     payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision})
     result = run_json([sys.executable, "-c", WORKER, payload], env=env)
     return result["precision"], result["rates"]
@@ -109,12 +140,14 @@ def versions(torch_python):
     return ", ".join(f"{package} {version}" for package, version in found.items())
 
 
-def cpu_flags():
+def cpu_model():
+    """The CPU's model name and its bfloat16 flags, as /proc/cpuinfo gives them."""
     try:
-        present = cpu_bfloat16_flags(Path(CPUINFO).read_text(encoding="utf-8", errors="replace"))
+        text = Path(CPUINFO).read_text(encoding="utf-8", errors="replace")
     except OSError:
-        present = []
-    return ", ".join(f"{flag} {'yes' if flag in present else 'no'}" for flag in BFLOAT16_CPU_FLAGS)
+        return "unknown CPU", []
+    names = [line.partition(":")[2].strip() for line in text.splitlines() if line.startswith("model name")]
+    return (names[0] if names else "unknown CPU"), cpu_bfloat16_flags(text)
 
 
 def main():
@@ -124,25 +157,38 @@ def main():
     parser.add_argument("--steps", type=int, default=10, help="steps per timed epoch")
     parser.add_argument("--epochs", type=int, default=6, help="epochs per variant (the first is dropped)")
     parser.add_argument("--rounds", type=int, default=3, help="times each variant runs, interleaved")
-    parser.add_argument("--torch-python", default="/tmp/tv/bin/python", help="a Python that has torch")
-    parser.add_argument("--variants", default=",".join([*KGAN_VARIANTS, *TORCH_VARIANTS]), help="comma-separated")
+    parser.add_argument("--torch-python", default="/work/torchvenv/bin/python", help="a Python that has torch")
+    parser.add_argument("--variants", default=None, help="comma-separated (default: see above, by CPU)")
+    parser.add_argument("--reference", default="torch-float32+contiguous", help="the variant ratios are to")
+    parser.add_argument(
+        "--generator-forwards",
+        type=int,
+        choices=GENERATOR_FORWARDS,
+        default=TrainConfig().generator_forwards,
+        help="generator forwards per step of variants without g1/g2 (default: kgan train's)",
+    )
     options = parser.parse_args()
     if options.epochs < 2:
         parser.error("--epochs must be at least 2: the first is dropped")
-    variants, known = options.variants.split(","), [*KGAN_VARIANTS, *TORCH_VARIANTS]
-    unknown = [variant for variant in variants if variant not in known]
-    if unknown:
-        parser.error(f"unknown variants {', '.join(unknown)}: choose from {', '.join(known)}")
+    model, bfloat16_flags = cpu_model()
+    variants = options.variants.split(",") if options.variants else default_variants(bool(bfloat16_flags))
+    for variant in variants:
+        try:
+            parse_variant(variant, options.generator_forwards)
+        except ValueError as error:
+            parser.error(str(error))
     if not Path(options.torch_python).exists():
         print(f"note: {options.torch_python} not found, skipping the torch variants")
         options.torch_python = None
-        variants = [variant for variant in variants if variant not in TORCH_VARIANTS]
+        variants = [variant for variant in variants if not variant.startswith("torch-")]
     if not variants:
         sys.exit("no variants left to run")
     size = options.image_size
-    print(f"{versions(options.torch_python)}; {os.cpu_count()} CPUs, {cpu_flags()}")
+    print(f"{versions(options.torch_python)}; {model}, {os.cpu_count()} CPUs, bfloat16 flags: "
+          f"{', '.join(bfloat16_flags) or 'none'}")  # fmt: skip
     print(
         f"DCGAN train step, conditional, {size}x{size}x{channels(size)}, width 64, batch {options.batch_size}; "
+        f"g1/g2: generator forwards per step (default {options.generator_forwards}); "
         f"median images/s of {options.rounds} x {options.epochs - 1} epochs of {options.steps} steps\n"
     )
     rates, precisions = {variant: [] for variant in variants}, {}
@@ -154,10 +200,13 @@ def main():
                 precisions[variant], measured = measure(variant, options, npz_path)
                 rates[variant] += measured
     medians = {variant: statistics.median(values) for variant, values in rates.items()}
-    print("| variant | precision | images/s | min | max | vs torch fp32 | vs torch bf16 |")
+    torch_medians = [median for variant, median in medians.items() if variant.startswith("torch-")]
+    best_torch = max(torch_medians, default=None)
+    reference = medians.get(options.reference)
+    print(f"| variant | precision | images/s | min | max | vs {options.reference} | vs best torch |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for variant, values in rates.items():
-        ratios = [f"{medians[variant] / medians[peer]:.2f}" if peer in medians else "-" for peer in TORCH_VARIANTS]
+        ratios = [f"{medians[variant] / peer:.2f}" if peer else "-" for peer in (reference, best_torch)]
         print(
             f"| {variant} | {precisions[variant]} | {medians[variant]:.1f} | {min(values):.1f} | {max(values):.1f} | "
             f"{' | '.join(ratios)} |"

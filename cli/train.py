@@ -8,6 +8,8 @@ from cli.backend import select_backend
 from cli.errors import reports_errors
 from kgan.config import (
     CHANGEABLE_ON_RESUME,
+    GENERATOR_FORWARDS,
+    LOSSES,
     PIXEL_SHUFFLE_MAX_SIZE,
     PRECISIONS,
     SUPPORTED_IMAGE_SIZES,
@@ -45,15 +47,33 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--upsampling", type=click.Choice(UPSAMPLING_CHOICES), default=DEFAULTS.upsampling, show_default=True,
               help=f"Generator upsampling. auto: pixel_shuffle up to {PIXEL_SHUFFLE_MAX_SIZE} px, resize (nearest x2 "
                    "+ conv) above, where pixel shuffle collapsed.")
-@click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True, help="Adam learning rate (both networks).")
+@click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True,
+              help="Adam learning rate (both networks, unless --d-lr).")
+@click.option("--d-lr", type=float, default=DEFAULTS.d_lr,
+              help="Adam learning rate of the discriminator, for two time-scales (TTUR; default: --lr).")
 @click.option("--beta1", "beta_1", type=float, default=DEFAULTS.beta_1, show_default=True, help="Adam beta_1.")
 @click.option("--ema/--no-ema", default=DEFAULTS.ema, show_default=True,
               help="Sample and export an EMA of the generator.")
 @click.option("--ema-decay", type=float, default=DEFAULTS.ema_decay, show_default=True)
 @click.option("--label-smoothing", type=float, default=DEFAULTS.label_smoothing, show_default=True,
-              help="One-sided; 0.1 is common.")
+              help="One-sided; 0.1 is common. Non-saturating loss only.")
+@click.option("--loss", type=click.Choice(LOSSES), default=DEFAULTS.loss, show_default=True,
+              help="nonsaturating: binary cross-entropy on D's logits. hinge: relu(1 - D(x)) + relu(1 + D(G(z))) for "
+                   "D, -D(G(z)) for G (SNGAN, BigGAN).")
+@click.option("--r1", type=float, default=DEFAULTS.r1, show_default=True, metavar="GAMMA",
+              help="R1 penalty gamma/2 * E|grad_x D(x)|^2 on real images (0 = off; DiffAugment: on the augmented "
+                   "ones).")
+@click.option("--r1-every", type=int, default=DEFAULTS.r1_every, show_default=True, metavar="K",
+              help="Apply --r1 every K discriminator steps, times K (lazy regularisation, as StyleGAN2).")
+@click.option("--spectral-norm/--no-spectral-norm", default=DEFAULTS.spectral_norm, show_default=True,
+              help="Spectrally normalise the discriminator's weights, without its batch norm (SNGAN).")
 @click.option("--diffaugment", default=DEFAULTS.diffaugment,
               help="DiffAugment policy for small datasets, e.g. color,translation,cutout.")
+@click.option("--generator-forwards", type=click.IntRange(min(GENERATOR_FORWARDS), max(GENERATOR_FORWARDS)),
+              default=DEFAULTS.generator_forwards, show_default=True, metavar="1|2",
+              help="Generator forward passes per step. 2: G's update runs the generator again on fresh z. "
+                   "1: G's update backpropagates through the fake batch D has just trained on, scored by the "
+                   "updated D (as pytorch/examples' DCGAN): one generator forward fewer per step.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
 @click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend and device).")
 @click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True,

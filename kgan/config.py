@@ -15,6 +15,10 @@ UPSAMPLING_CHOICES = ("auto", *UPSAMPLING_MODES)
 # (benchmarks/upsampling_by_size.py, docs/training.md).
 PIXEL_SHUFFLE_MAX_SIZE = 28
 PRECISIONS = ("auto", "float32", "bfloat16")
+GENERATOR_FORWARDS = (1, 2)  # per train step: see TrainConfig and kgan.gan.DCGAN
+LOSSES = ("nonsaturating", "hinge")  # kgan.gan.losses
+# What a config.json "train" entry written before an option existed trained with; the options' defaults may move on.
+BEFORE_RECIPE_OPTIONS = {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False, "d_lr": None}
 # What `--resume` may change: how long, how the step is compiled, in what precision and on how many devices
 # it computes, and what is recorded besides the run's own files (TensorBoard logs, generator snapshots).
 # Everything else defines the run (its data, networks, optimisation and noise) and stays as config.json has it.
@@ -79,12 +83,19 @@ class TrainConfig:
         d_width: the discriminator's feature maps after its first convolution; None for `width`.
         upsampling: "pixel_shuffle", "resize", "transposed" or "auto" (by image size, resolved when the run
             starts, see resolve_upsampling).
-        lr: Adam learning rate of both networks.
+        lr: Adam learning rate of the generator, and of the discriminator unless `d_lr` is given.
+        d_lr: Adam learning rate of the discriminator (two time-scales, Heusel et al., 2017); None for `lr`.
         beta_1: Adam's beta_1.
         ema: keep an exponential moving average of the generator for samples and export.
         ema_decay: its decay.
-        label_smoothing: one-sided smoothing of the real target.
+        label_smoothing: one-sided smoothing of the real target (non-saturating loss only).
+        loss: "nonsaturating" (binary cross-entropy on logits) or "hinge" (see kgan.gan.losses).
+        r1: gamma of the R1 penalty gamma/2 * E||grad_x D(x)||^2 on real images (Mescheder et al., 2018); 0 = off.
+        r1_every: apply R1 every this many discriminator steps, scaled by it (lazy, as StyleGAN2).
+        spectral_norm: spectrally normalise the discriminator's weights, without its batch norm (SNGAN).
         diffaugment: DiffAugment policy, e.g. "color,translation,cutout" ("" for none).
+        generator_forwards: generator forward passes per train step: 2, G's update on fresh z, or 1, G's
+            update through the fake batch D trained on (one forward fewer, as pytorch/examples' DCGAN).
         seed: seed of weights, noise, augmentation and data order.
         jit: jit-compile the step; None picks by backend and device.
         precision: "float32", "bfloat16" (compute in bfloat16, variables stay float32) or "auto"
@@ -108,11 +119,17 @@ class TrainConfig:
     d_width: int | None = None
     upsampling: str = "auto"
     lr: float = 2e-4
+    d_lr: float | None = None
     beta_1: float = 0.5
     ema: bool = True
     ema_decay: float = 0.999
     label_smoothing: float = 0.0
+    loss: str = "nonsaturating"
+    r1: float = 0.0
+    r1_every: int = 16
+    spectral_norm: bool = False
     diffaugment: str = ""
+    generator_forwards: int = 2
     seed: int = 0
     jit: bool | None = None
     precision: str = "auto"
@@ -131,10 +148,19 @@ class TrainConfig:
             _at_least(self, "d_width", 1)
         if self.keep_every is not None:
             _at_least(self, "keep_every", 1)
-        if not self.lr > 0 or not self.lr < 1:
-            raise UsageError(f"lr must lie in (0, 1), not {self.lr}")
+        for name in ("lr", "d_lr"):
+            value = getattr(self, name)
+            if value is not None and not 0 < value < 1:
+                raise UsageError(f"{name.replace('_', '-')} must lie in (0, 1), not {value}")
         if not 0 <= self.label_smoothing < 0.5:
             raise UsageError(f"label smoothing must lie in [0, 0.5), not {self.label_smoothing}")
+        if self.loss not in LOSSES:
+            raise UsageError(f"loss must be one of {', '.join(LOSSES)}, not {self.loss!r}")
+        if self.loss != "nonsaturating" and self.label_smoothing:
+            raise UsageError(f"label smoothing applies to the non-saturating loss only, not to {self.loss}")
+        if not 0 <= self.r1 < float("inf"):
+            raise UsageError(f"r1 must be a finite gamma >= 0 (0 = off), not {self.r1}")
+        _at_least(self, "r1_every", 1)
         if not 0 < self.ema_decay < 1:
             raise UsageError(f"EMA decay must lie in (0, 1), not {self.ema_decay}")
         if not 0 <= self.beta_1 < 1:
@@ -143,6 +169,8 @@ class TrainConfig:
             _at_least(self, "devices", 1)
         if self.precision not in PRECISIONS:
             raise UsageError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r}")
+        if self.generator_forwards not in GENERATOR_FORWARDS:
+            raise UsageError(f"generator forwards must be 1 or 2, not {self.generator_forwards!r}")
         if self.upsampling not in UPSAMPLING_CHOICES:
             raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_CHOICES)}, not {self.upsampling!r}")
         if self.image_size is not None:
@@ -173,13 +201,16 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values):
         """The config of a config.json "train" entry; one written before `precision` existed keeps the
-        precision it trained in (its `mixed_precision` flag), one without `upsampling` pixel shuffle."""
+        precision it trained in (its `mixed_precision` flag), one without `upsampling` pixel shuffle, one
+        without `generator_forwards` the two-forward step, one without the recipe options (`loss`, `r1`,
+        `spectral_norm`, `d_lr`) what it trained with (BEFORE_RECIPE_OPTIONS)."""
         known = {field.name for field in dataclasses.fields(cls)}
         config = {key: value for key, value in values.items() if key in known}
         if "precision" not in values:
             config["precision"] = "bfloat16" if values.get("mixed_precision") else "float32"
         config.setdefault("upsampling", "pixel_shuffle")
-        return cls(**config)
+        config.setdefault("generator_forwards", 2)
+        return cls(**{**BEFORE_RECIPE_OPTIONS, **config})
 
 
 def fixed_on_resume(names):

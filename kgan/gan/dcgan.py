@@ -1,15 +1,17 @@
 """DCGAN: a keras.Model whose custom train step runs under `fit()` on TensorFlow and JAX.
 
 The step itself (`_gan_step`) is written once with keras.ops; the backend mixin supplies
-only `train_step` (how state is carried) and `_gradients` (how gradients are taken), as
-keras/src/models/model.py picks its trainer by backend.
+only `train_step` (how state is carried), `_gradients`, `_generator_forward_with_pullback` and
+`_input_gradient` (how gradients are taken), as keras/src/models/model.py picks its trainer by backend.
 """
 
 import keras
 from keras import ops
 
+from kgan.config import GENERATOR_FORWARDS, LOSSES
+from kgan.errors import UsageError
 from kgan.gan.diffaugment import diff_augment
-from kgan.gan.losses import discriminator_loss, generator_loss
+from kgan.gan.losses import discriminator_loss, generator_loss, hinge_discriminator_loss, hinge_generator_loss
 from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
 from kgan.imaging import UINT8_STEP
 from kgan.networks.batch_norm import plain_keras_layer
@@ -19,8 +21,8 @@ if keras.config.backend() == "jax":
     from kgan.gan.jax_trainer import JaxGANTrainer as GANTrainer
 elif keras.config.backend() == "tensorflow":
     from kgan.gan.tensorflow_trainer import TensorFlowGANTrainer as GANTrainer
-else:
-    raise ImportError(
+else:  # keras took its backend from elsewhere (~/.keras/keras.json), past the CLI's check of $KERAS_BACKEND
+    raise UsageError(
         f"kgan trains on the tensorflow or jax backend, not {keras.config.backend()!r}: "
         "set KERAS_BACKEND=tensorflow or KERAS_BACKEND=jax"
     )
@@ -45,9 +47,17 @@ class DCGAN(GANTrainer, keras.Model):
         latent_dim: size of z.
         num_classes: number of classes; 0 for an unconditional GAN.
         ema_decay: decay of the generator's exponential moving average; None for no EMA.
-        label_smoothing: one-sided smoothing of the real target (0 = none).
+        label_smoothing: one-sided smoothing of the real target (0 = none); non-saturating loss only.
         diffaugment: DiffAugment policy, a tuple from kgan.gan.diffaugment.POLICIES.
         seed: seed of the step's noise and augmentation draws.
+        generator_forwards: generator forward passes per step. 2: G's update runs the generator
+            again on fresh z; 1: G's update backpropagates through the fake batch D trained on
+            (as pytorch/examples' DCGAN), one generator forward fewer per step.
+        gan_loss: "nonsaturating" or "hinge" (kgan.gan.losses). The metrics d_real and d_fake are the
+            mean sigmoid of D's logits under either.
+        r1_gamma: gamma of the R1 penalty gamma/2 * E||grad_x D(x)||^2 on the real batch, as D sees it
+            (after DiffAugment), added to D's loss; 0 for none. The metric d_loss leaves it out.
+        r1_every: the penalty is applied on every r1_every-th D step, times r1_every (lazy regularisation).
     """
 
     def __init__(
@@ -60,8 +70,20 @@ class DCGAN(GANTrainer, keras.Model):
         label_smoothing=0.0,
         diffaugment=(),
         seed=None,
+        generator_forwards=2,
+        gan_loss="nonsaturating",
+        r1_gamma=0.0,
+        r1_every=16,
         **kwargs,
     ):
+        if generator_forwards not in GENERATOR_FORWARDS:
+            raise ValueError(f"generator_forwards must be one of {GENERATOR_FORWARDS}, not {generator_forwards!r}")
+        if gan_loss not in LOSSES:
+            raise ValueError(f"gan_loss must be one of {LOSSES}, not {gan_loss!r}")
+        if label_smoothing and gan_loss != "nonsaturating":
+            raise ValueError(f"label smoothing applies to the non-saturating loss only, not to {gan_loss}")
+        if not (r1_gamma >= 0 and isinstance(r1_every, int) and r1_every >= 1):
+            raise ValueError(f"R1 needs r1_gamma >= 0 and an integer r1_every >= 1, not {r1_gamma!r}, {r1_every!r}")
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -71,6 +93,10 @@ class DCGAN(GANTrainer, keras.Model):
         self.label_smoothing = label_smoothing
         self.diffaugment = tuple(diffaugment)
         self.seed = seed
+        self.generator_forwards = generator_forwards
+        self.gan_loss = gan_loss
+        self.r1_gamma = r1_gamma
+        self.r1_every = r1_every
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator, clone_function=plain_keras_layer)
@@ -134,25 +160,76 @@ class DCGAN(GANTrainer, keras.Model):
     def generator_inputs(self, z, labels=None):
         return [z, labels] if self.num_classes else z
 
+    def _augment(self, images):
+        return diff_augment(images, self.diffaugment, self.seed_generator) if self.diffaugment else images
+
+    def _discriminator_inputs(self, images, labels):
+        return [images, labels] if self.num_classes else images
+
     def _discriminate(self, images, labels):
-        if self.diffaugment:
-            images = diff_augment(images, self.diffaugment, self.seed_generator)
-        inputs = [images, labels] if self.num_classes else images
-        return self.discriminator(inputs, training=True)
+        return self.discriminator(self._discriminator_inputs(images, labels), training=True)
 
     def _sample_latent(self, batch_size):
         return keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
 
-    def _discriminator_objective(self, real, fake, labels):
-        real_logits = self._discriminate(real, labels)
-        fake_logits = self._discriminate(fake, labels)
-        loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
-        return loss, (loss, ops.mean(ops.sigmoid(real_logits)), ops.mean(ops.sigmoid(fake_logits)))
+    def _discriminator_objective(self, real, fake, labels, d_step):
+        """D's loss, with the R1 penalty when due at D step `d_step`; aux: (the loss without it, d_real, d_fake)."""
+        real, fake = self._augment(real), self._augment(fake)
+        real_logits, fake_logits = self._discriminate(real, labels), self._discriminate(fake, labels)
+        if self.gan_loss == "hinge":
+            loss = hinge_discriminator_loss(real_logits, fake_logits)
+        else:
+            loss = discriminator_loss(real_logits, fake_logits, self.label_smoothing)
+        aux = (loss, ops.mean(ops.sigmoid(real_logits)), ops.mean(ops.sigmoid(fake_logits)))
+        if self.r1_gamma:
+            loss = loss + self._r1_penalty(real, labels, d_step)
+        return loss, aux
 
-    def _generator_objective(self, z, labels):
-        fake = self.generator(self.generator_inputs(z, labels), training=True)
-        loss = generator_loss(self._discriminate(fake, labels))
+    def _r1_penalty(self, real, labels, d_step):
+        """r1_every * r1_gamma / 2 * E||d D(x) / d x||^2 over the batch `real` when `d_step` is a multiple of
+        r1_every, else 0 (under ops.cond, so the steps in between do not compute it).
+
+        D runs once more on `real` for it, statelessly: the extra forward moves no batch-norm statistics or
+        spectral-norm vectors. The backend mixin's `_input_gradient` takes d D(x) / d x.
+        """
+        trainable = [variable.value for variable in self.discriminator.trainable_variables]
+        fixed = [variable.value for variable in self.discriminator.non_trainable_variables]
+
+        def logits(images):
+            inputs = self._discriminator_inputs(images, labels)
+            return self.discriminator.stateless_call(trainable, fixed, inputs, training=True)[0]
+
+        def penalty():
+            squared_norms = ops.sum(ops.square(self._input_gradient(logits, real)), axis=(1, 2, 3))
+            return self.r1_every * self.r1_gamma / 2 * ops.mean(squared_norms)
+
+        return ops.cond(ops.equal(d_step % self.r1_every, 0), penalty, lambda: ops.zeros((), "float32"))
+
+    def _generator_objective(self, fake, labels):
+        logits = self._discriminate(self._augment(fake), labels)
+        loss = hinge_generator_loss(logits) if self.gan_loss == "hinge" else generator_loss(logits)
         return loss, loss
+
+    def _generate(self, batch_size, labels):
+        """The fake batch D trains on, and how G's gradients are taken.
+
+        Returns:
+            (fake, generator_gradients): `generator_gradients(objective)` runs `objective(images) -> (loss, aux)`
+            and returns (d loss / d G's trainable variables, aux), `images` being `fake` itself (one generator
+            forward per step) or a second forward, on z drawn when it is called (two).
+        """
+        inputs = self.generator_inputs(self._sample_latent(batch_size), labels)
+        if self.generator_forwards == 1:
+            return self._generator_forward_with_pullback(inputs)
+
+        def fresh_forward(objective):
+            z = self._sample_latent(batch_size)
+            return self._gradients(
+                lambda: objective(self.generator(self.generator_inputs(z, labels), training=True)),
+                self.generator.trainable_variables,
+            )
+
+        return self.generator(inputs, training=True), fresh_forward
 
     def _gan_step(self, data):
         """One alternating update: D on real and fake, then G against the updated D."""
@@ -161,18 +238,17 @@ class DCGAN(GANTrainer, keras.Model):
         if keras.backend.standardize_dtype(real.dtype) == "uint8":
             real = ops.cast(real, "float32") * UINT8_STEP - 1.0
         labels = None if labels is None else ops.convert_to_tensor(labels)
-        batch_size = ops.shape(real)[0]
-        fake = self.generator(self.generator_inputs(self._sample_latent(batch_size), labels), training=True)
-        fake = ops.stop_gradient(fake)
+        fake, generator_gradients = self._generate(ops.shape(real)[0], labels)
+        detached = ops.stop_gradient(fake)
         d_variables = self.discriminator.trainable_variables
+        # R1's schedule; read out here, as on JAX the objective's scope holds the model's state, not the optimizers'.
+        d_step = ops.convert_to_tensor(self.d_optimizer.iterations)
         d_grads, (d_loss, d_real, d_fake) = self._gradients(
-            lambda: self._discriminator_objective(real, fake, labels), d_variables
+            lambda: self._discriminator_objective(real, detached, labels, d_step), d_variables
         )
         self.d_optimizer.apply(d_grads, d_variables)
-        z = self._sample_latent(batch_size)
-        g_variables = self.generator.trainable_variables
-        g_grads, g_loss = self._gradients(lambda: self._generator_objective(z, labels), g_variables)
-        self.g_optimizer.apply(g_grads, g_variables)
+        g_grads, g_loss = generator_gradients(lambda images: self._generator_objective(images, labels))
+        self.g_optimizer.apply(g_grads, self.generator.trainable_variables)
         self._update_ema()
         for tracker, value in zip(self.metrics, (d_loss, g_loss, d_real, d_fake)):
             tracker.update_state(value)
@@ -203,6 +279,10 @@ class DCGAN(GANTrainer, keras.Model):
             label_smoothing=self.label_smoothing,
             diffaugment=list(self.diffaugment),
             seed=self.seed,
+            generator_forwards=self.generator_forwards,
+            gan_loss=self.gan_loss,
+            r1_gamma=self.r1_gamma,
+            r1_every=self.r1_every,
         )
         return config
 

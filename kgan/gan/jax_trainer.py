@@ -41,16 +41,64 @@ class JaxGANTrainer:
         The objective's updates to non-trainable state (batch-norm statistics, the seed
         generator) are recorded in the enclosing step's scope.
         """
-        model_state = [*self.trainable_variables, *self.non_trainable_variables]
-        current = [(v, v.value) for v in model_state]
+        return self._value_gradient(
+            lambda values: self._stateless(objective, zip(variables, values)), [v.value for v in variables]
+        )
+
+    def _generator_forward_with_pullback(self, inputs):
+        """Runs the generator in training mode on `inputs`; returns (images, pullback).
+
+        `pullback(objective)` runs `objective(images) -> (loss, aux)` and returns
+        (d loss / d the generator's trainable variables, aux), pulling d loss / d images back
+        through this forward (`jax.vjp`) rather than running the generator again. The
+        forward's and the objective's updates to non-trainable state are recorded as in
+        `_gradients`.
+        """
+        variables = self.generator.trainable_variables
+
+        def forward(values):
+            return self._stateless(lambda: self.generator(inputs, training=True), zip(variables, values))
+
+        images, vjp, updates = jax.vjp(forward, [v.value for v in variables], has_aux=True)
+        self._assign_non_trainable(updates)
+
+        def pullback(objective):
+            upstream, aux = self._value_gradient(lambda fake: self._stateless(lambda: objective(fake)), images)
+            (gradients,) = vjp(upstream)
+            return gradients, aux
+
+        return images, pullback
+
+    def _input_gradient(self, function, inputs):
+        """d sum(function(inputs)) / d inputs (`jax.grad`), differentiable again (a gradient penalty).
+
+        `function` must be stateless (e.g. a `stateless_call`): values it assigned would leak jax's tracers.
+        """
+        return jax.grad(lambda values: jax.numpy.sum(function(values)))(inputs)
+
+    def _value_gradient(self, function, primal):
+        """(d loss / d primal, aux) of `function(primal) -> ((loss, aux), non-trainable values)`; assigns
+        the non-trainable values."""
 
         def loss_and_updates(values):
-            with StatelessScope(state_mapping=current + list(zip(variables, values))) as inner:
-                loss, aux = objective()
-            return loss, (aux, [inner.get_current_value(v) for v in self.non_trainable_variables])
+            (loss, aux), updates = function(values)
+            return loss, (aux, updates)
 
-        gradient_fn = jax.value_and_grad(loss_and_updates, has_aux=True)
-        (_, (aux, updates)), grads = gradient_fn([v.value for v in variables])
-        for variable, value in zip(self.non_trainable_variables, updates):
+        (_, (aux, updates)), gradients = jax.value_and_grad(loss_and_updates, has_aux=True)(primal)
+        self._assign_non_trainable(updates)
+        return gradients, aux
+
+    def _stateless(self, function, mapping=()):
+        """Runs `function()` in a scope over the model's state, with `mapping`'s (variable, value) pairs
+        overriding it; returns its result and the model's non-trainable values after it.
+
+        Values traced by jax must not reach the enclosing step's scope, so the updates come back as values.
+        """
+        current = [(v, v.value) for v in (*self.trainable_variables, *self.non_trainable_variables)]
+        with StatelessScope(state_mapping=current + list(mapping)) as scope:
+            result = function()
+        return result, [scope.get_current_value(v) for v in self.non_trainable_variables]
+
+    def _assign_non_trainable(self, values):
+        for variable, value in zip(self.non_trainable_variables, values):
             variable.assign(value)
-        return grads, aux

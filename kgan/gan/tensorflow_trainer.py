@@ -15,16 +15,40 @@ class TensorFlowGANTrainer:
         return self._gan_step(data)
 
     def _gradients(self, objective, variables):
-        """Runs `objective() -> (loss, aux)` and returns (d loss / d variables, aux).
-
-        The optimizer sums the replicas' gradients, so each replica's loss, a mean over its
-        share of the batch, is divided by the number of replicas.
-        """
-        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        """Runs `objective() -> (loss, aux)` and returns (d loss / d variables, aux), per replica (`_share`)."""
         with tf.GradientTape() as tape:
             loss, aux = objective()
-            share = loss / replicas
+            share = _share(loss)
         return tape.gradient(share, variables), aux
+
+    def _generator_forward_with_pullback(self, inputs):
+        """Runs the generator in training mode on `inputs`; returns (images, pullback).
+
+        `pullback(objective)` runs `objective(images) -> (loss, aux)` and returns
+        (d loss / d the generator's trainable variables, aux), per replica as in `_gradients`:
+        d loss / d images, pulled back through this forward's tape rather than a second run
+        of the generator.
+        """
+        with tf.GradientTape() as tape:
+            images = self.generator(inputs, training=True)
+
+        def pullback(objective):
+            with tf.GradientTape() as d_tape:
+                d_tape.watch(images)
+                loss, aux = objective(images)
+                share = _share(loss)
+            upstream = d_tape.gradient(share, images)
+            return tape.gradient(images, self.generator.trainable_variables, output_gradients=upstream), aux
+
+        return images, pullback
+
+    def _input_gradient(self, function, inputs):
+        """d sum(function(inputs)) / d inputs, taken on a tape nested in the step's, so that it can be
+        differentiated again (a gradient penalty)."""
+        with tf.GradientTape() as tape:
+            tape.watch(inputs)
+            outputs = function(inputs)
+        return tape.gradient(outputs, inputs)
 
     def _replica_seed(self, seed):
         """The seed of a random draw on this replica: replicas of a step must not draw the same noise."""
@@ -32,3 +56,9 @@ class TensorFlowGANTrainer:
             return seed
         replica = tf.distribute.get_replica_context().replica_id_in_sync_group
         return seed + tf.cast(tf.stack([replica * REPLICA_SEED_STRIDE, 0]), seed.dtype)
+
+
+def _share(loss):
+    """A replica's share of `loss`: the optimizer sums the replicas' gradients, and each replica's loss is a
+    mean over its share of the batch."""
+    return loss / tf.distribute.get_strategy().num_replicas_in_sync

@@ -29,8 +29,10 @@ def feature_channels(image_size, resolution, width):
     return width * min(image_size // resolution, MAX_WIDTH_MULTIPLIER)
 
 
-def class_embedding(label, num_classes, dim, name):
-    return keras.layers.Embedding(num_classes, dim, embeddings_initializer=initializer(), name=name)(label)
+def class_embedding(label, num_classes, dim, name, wrap=None):
+    """A learned `dim`-d embedding of `label`; `wrap`, when given, wraps its layer (e.g. in spectral normalisation)."""
+    layer = keras.layers.Embedding(num_classes, dim, embeddings_initializer=initializer(), name=name)
+    return (wrap(layer) if wrap else layer)(label)
 
 
 def label_input():

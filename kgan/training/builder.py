@@ -10,6 +10,7 @@ from kgan.data import load_dataset
 from kgan.data.batches import BatchFeeder
 from kgan.devices import resolve_jit, resolve_precision
 from kgan.errors import UsageError
+from kgan.formats import run_folder
 from kgan.gan import DCGAN, default_optimizer
 from kgan.gan.dcgan import DISCRIMINATOR_OPTIMIZER, GENERATOR_OPTIMIZER
 from kgan.gan.diffaugment import parse_policy
@@ -60,7 +61,7 @@ def network_arguments(config, dataset):
     num_classes = dataset.num_classes if config.conditional else 0
     shared = dict(image_size=config.image_size, channels=config.channels, num_classes=num_classes)
     generator = dict(shared, width=config.width, latent_dim=config.latent_dim, upsampling=config.upsampling)
-    return generator, dict(shared, width=config.d_width or config.width)
+    return generator, dict(shared, width=config.d_width or config.width, spectral_norm=config.spectral_norm)
 
 
 def build_model(config, dataset):
@@ -77,13 +78,22 @@ def build_model(config, dataset):
             label_smoothing=config.label_smoothing,
             diffaugment=diffaugment_policy(config),
             seed=config.seed,
+            generator_forwards=config.generator_forwards,
+            gan_loss=config.loss,
+            r1_gamma=config.r1,
+            r1_every=config.r1_every,
         )
     model.compile(
         g_optimizer=default_optimizer(config.lr, config.beta_1, GENERATOR_OPTIMIZER),
-        d_optimizer=default_optimizer(config.lr, config.beta_1, DISCRIMINATOR_OPTIMIZER),
+        d_optimizer=default_optimizer(discriminator_lr(config), config.beta_1, DISCRIMINATOR_OPTIMIZER),
         jit_compile=resolve_jit(config.jit),
     )
     return model
+
+
+def discriminator_lr(config):
+    """The discriminator's learning rate: `d_lr`, or `lr` when it is None."""
+    return config.lr if config.d_lr is None else config.d_lr
 
 
 def batch_feeder(config, dataset, initial_epoch=0):
@@ -110,16 +120,13 @@ def fit_inputs(feeder):
 def describe(config, dataset):
     """The content of config.json (kgan.formats.run_folder) for a resolved config."""
     generator_args, discriminator_args = network_arguments(config, dataset)
-    return {
-        "kgan_version": kgan.__version__,
-        "backend": keras.config.backend(),
-        "train": config.to_dict(),
-        "data": {
-            "num_images": len(dataset),
-            "num_classes": generator_args["num_classes"],
-            "class_names": dataset.class_names if config.conditional else [],
-            "image_shape": list(dataset.image_shape),
-        },
-        "generator": generator_args,
-        "discriminator": discriminator_args,
-    }
+    return run_folder.make_description(
+        kgan.__version__,
+        keras.config.backend(),
+        config,
+        num_images=len(dataset),
+        class_names=dataset.class_names if config.conditional else [],
+        image_shape=dataset.image_shape,
+        generator=generator_args,
+        discriminator=discriminator_args,
+    )

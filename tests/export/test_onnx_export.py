@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -25,7 +24,8 @@ from kgan.networks import build_generator
 from kgan.networks.blocks import dtype_policy
 from kgan.runtime import OnnxGenerator
 from kgan.training.run import start_run
-from tests.conftest import ROOT, TINY, TINY_RUN, assert_one_line_error
+from tests.conftest import ROOT, TINY, TINY_RUN
+from tests.helpers import assert_one_line_error
 
 
 @pytest.fixture(scope="module")
@@ -83,12 +83,13 @@ def interface(path):
     return found
 
 
-def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_tensorflow_trained_conditional_run_exports_to_the_contract(tmp_path):
+    run_dir = tmp_path / "tiny_run"
+    shutil.copytree(TINY_RUN, run_dir)
 
-    result = export_onnx(TINY_RUN)
+    result = export_onnx(run_dir)
 
-    assert result.path == Path("exported") / "tiny_run.onnx" and result.path.is_file()
+    assert result.path == run_dir / "tiny_run.onnx" and result.path.is_file()
     assert result.max_abs_diff <= 1e-4 and result.seconds > 0
     assert interface(result.path) == {
         "z": (TensorProto.FLOAT, ["N", 4]),
@@ -156,6 +157,17 @@ def test_unconditional_bfloat16_run_exports_a_float32_graph(bfloat16_run, tmp_pa
     assert images.shape == (3, 16, 16, 1) and labels.tolist() == [-1, -1, -1]
 
 
+def test_a_run_with_a_spectral_norm_discriminator_exports_its_generator(tmp_path):
+    """Spectral normalisation changes only the discriminator: the generator exports as any other."""
+    run_dir = tmp_path / "spectral"
+    start_run(TrainConfig(**TINY, spectral_norm=True, loss="hinge"), run_dir, verbose=0)
+
+    result = export_onnx(run_dir)
+
+    for images, expected in run_both(result.path, run_dir, batch_sizes=(1, 7)):
+        assert_matches_keras(images, expected)
+
+
 def test_uint8_export_at_another_opset_from_the_command_line(runner, tmp_path):
     output = tmp_path / "digits_uint8.onnx"
 
@@ -209,7 +221,7 @@ def test_a_snapshot_exports_with_epoch(runner, tmp_path, monkeypatch):
     result = runner.invoke(cli, ["export", "onnx", str(run_dir), "--epoch", "2"])
 
     assert result.exit_code == 0, result.output
-    output = tmp_path / "exported" / "run-epoch002.onnx"
+    output = run_dir / "run-epoch002.onnx"  # the default: inside the run folder
     ((images, expected),) = run_both(output, run_dir, (5,), keras_file="snapshots/generator_epoch_002.keras")
     assert_matches_keras(images, expected)
     ((_, last),) = run_both(output, run_dir, (5,))
@@ -223,15 +235,17 @@ def test_a_snapshot_exports_with_epoch(runner, tmp_path, monkeypatch):
 
 
 def test_several_runs_export_as_one_mixture(runner, tmp_path, monkeypatch):
-    other = tmp_path / "other"
+    first, other = tmp_path / "tiny_run", tmp_path / "other"
+    shutil.copytree(TINY_RUN, first)
     shutil.copytree(TINY_RUN, other)
     copy_with_other_weights(other, "generator.keras")
     monkeypatch.chdir(tmp_path)
 
-    result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), str(other), "--temperature", "1.5"])
+    result = runner.invoke(cli, ["export", "onnx", str(first), str(other), "--temperature", "1.5"])
 
     assert result.exit_code == 0, result.output
-    output = tmp_path / "exported" / "tiny_run-mixture2.onnx"
+    assert list(tmp_path.glob("*.onnx")) == [] and not (tmp_path / "exported").exists()
+    output = first / "tiny_run-mixture2.onnx"  # the default: inside the first run folder
     assert interface(output)["z"] == (TensorProto.FLOAT, ["N", 6])
     props = {prop.key: prop.value for prop in onnx.load(output).metadata_props}
     assert (props["kgan.latent_dim"], props["kgan.members"], props["kgan.temperature"]) == ("6", "2", "1.5")
@@ -324,7 +338,7 @@ def test_every_refusal_leaves_the_previous_export_alone(refusal, runner, tmp_pat
 
     result = runner.invoke(cli, ["export", "onnx", str(TINY_RUN), "-o", str(output), "--overwrite", *options])
 
-    assert_one_line_error(result, code=1)
+    assert_one_line_error(result, exit_code=1)
     assert message in result.output
     assert [path.name for path in output.parent.iterdir()] == ["digits.onnx"]
     assert output.read_bytes() == b"the previous export"
@@ -404,15 +418,3 @@ def test_exporting_loads_no_training_code(tmp_path):
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert "kgan.export.onnx" in loaded and "kgan.networks.generator" in loaded
     assert not [name for name in loaded if name.startswith(("kgan.training", "kgan.gan", "kgan.evaluation"))], loaded
-
-
-def test_a_resize_upsampling_run_exports_and_matches_keras(tmp_path):
-    """Resize is `--upsampling auto`'s choice above 28 px: its generator must export on this backend too."""
-    run_dir = tmp_path / "resize"
-    start_run(TrainConfig(**TINY, upsampling="resize"), run_dir, verbose=0)
-    assert json.loads((run_dir / "config.json").read_text())["generator"]["upsampling"] == "resize"
-
-    result = export_onnx(run_dir, tmp_path / "resize.onnx")
-
-    for images, expected in run_both(result.path, run_dir, batch_sizes=(3,)):
-        assert_matches_keras(images, expected)
