@@ -1,6 +1,8 @@
 """Tiny DCGANs for the keras-side tests (imports keras: never import it from tests/runtime)."""
 
 import keras
+import numpy as np
+from keras import ops
 
 from kgan.gan import DCGAN
 from kgan.networks import build_discriminator, build_generator
@@ -17,3 +19,18 @@ def tiny_dcgan(num_classes, **kwargs):
         build_discriminator(16, 1, num_classes=num_classes, width=4),
         latent_dim=8, num_classes=num_classes, seed=1, **kwargs,
     )  # fmt: skip
+
+
+def gradients(loss_fn, values):
+    """d loss_fn(values) / d values, with the backend's own autodiff (no kgan code)."""
+    if keras.config.backend() == "jax":
+        import jax
+
+        return [np.asarray(g) for g in jax.grad(loss_fn)([ops.convert_to_tensor(v) for v in values])]
+    import tensorflow as tf
+
+    tensors = [tf.convert_to_tensor(value) for value in values]
+    with tf.GradientTape() as tape:
+        tape.watch(tensors)
+        loss = loss_fn(tensors)
+    return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, tensors)]  # embeddings: IndexedSlices

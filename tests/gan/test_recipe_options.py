@@ -19,10 +19,9 @@ from kgan.networks.discriminator import SpectralNormalization
 from kgan.training.builder import build_model, prepare_data
 from kgan.training.run import start_run
 from tests.conftest import TINY
-from tests.gan.test_train_step import gradients
 from tests.helpers import checkpoint_arrays, run_kgan
 from tests.test_config import RECIPE
-from tests.tiny_models import to_numpy
+from tests.tiny_models import gradients, to_numpy
 
 
 def test_hinge_losses_match_hand_computed_values():

@@ -16,6 +16,7 @@ from keras import ops
 
 from kgan.gan import DCGAN
 from kgan.networks import build_discriminator, build_generator
+from tests.tiny_models import gradients, to_numpy
 
 LEARNING_RATE = 0.05
 LABEL_SMOOTHING = 0.1
@@ -26,10 +27,6 @@ R1_GAMMA = 50.0  # large enough that the penalty visibly moves D's weights at th
 R1_EVERY = 2
 
 
-def snapshot(variables):
-    return [keras.ops.convert_to_numpy(variable).copy() for variable in variables]
-
-
 def ema_variables(model, trainable):
     """The EMA generator's variables that shadow the generator's trainable (or non-trainable) ones.
 
@@ -37,21 +34,6 @@ def ema_variables(model, trainable):
     """
     pairs = zip(model.ema_generator.weights, model.generator.weights)
     return [average for average, weight in pairs if weight.trainable == trainable]
-
-
-def gradients(loss_fn, values):
-    """d loss_fn(values) / d values, with the backend's own autodiff (no kgan code)."""
-    if keras.config.backend() == "jax":
-        import jax
-
-        return [np.asarray(g) for g in jax.grad(loss_fn)([ops.convert_to_tensor(v) for v in values])]
-    import tensorflow as tf
-
-    tensors = [tf.convert_to_tensor(value) for value in values]
-    with tf.GradientTape() as tape:
-        tape.watch(tensors)
-        loss = loss_fn(tensors)
-    return [tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, tensors)]  # embeddings: IndexedSlices
 
 
 def input_gradient(function, inputs):
@@ -177,11 +159,11 @@ def pinned_model(num_classes, jit, **options):
 
 def state_before(model):
     before = {
-        "g": snapshot(model.generator.trainable_variables),
-        "g_fixed": snapshot(model.generator.non_trainable_variables),
-        "d": snapshot(model.discriminator.trainable_variables),
-        "d_fixed": snapshot(model.discriminator.non_trainable_variables),
-        "ema": snapshot(ema_variables(model, trainable=True)),
+        "g": to_numpy(model.generator.trainable_variables),
+        "g_fixed": to_numpy(model.generator.non_trainable_variables),
+        "d": to_numpy(model.discriminator.trainable_variables),
+        "d_fixed": to_numpy(model.discriminator.non_trainable_variables),
+        "ema": to_numpy(ema_variables(model, trainable=True)),
     }
     assert len(before["ema"]) == len(before["g"])
     return before
@@ -190,10 +172,10 @@ def state_before(model):
 def assert_step_as_expected(model, before, logs, expected, losses):
     """The model's weights after a step are `expected`, the step moved them, and it logged `losses`."""
     actual = {
-        "d": snapshot(model.discriminator.trainable_variables),
-        "g": snapshot(model.generator.trainable_variables),
-        "ema": snapshot(ema_variables(model, trainable=True)),
-        "g_fixed": snapshot(model.generator.non_trainable_variables),
+        "d": to_numpy(model.discriminator.trainable_variables),
+        "g": to_numpy(model.generator.trainable_variables),
+        "ema": to_numpy(ema_variables(model, trainable=True)),
+        "g_fixed": to_numpy(model.generator.non_trainable_variables),
     }
     for group in ("d", "g", "ema", "g_fixed"):
         for index, (got, want) in enumerate(zip(actual[group], expected[group])):
@@ -248,5 +230,5 @@ def test_hinge_steps_with_lazy_r1_match_independent_gradients(jit):
         otherwise, _ = expected_step(
             model, before, real, labels, z_discriminator, z_generator, step, 0.0 if due else penalty
         )
-        d_after = snapshot(model.discriminator.trainable_variables)
+        d_after = to_numpy(model.discriminator.trainable_variables)
         assert not all(np.allclose(a, b, rtol=1e-3) for a, b in zip(d_after, otherwise["d"])), step
