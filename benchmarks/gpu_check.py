@@ -79,21 +79,23 @@ CLI = "from cli.main import cli; cli()"
 FAILED = ("FAILED", "timeout")  # the results that fail the check
 
 
-def step_flops_per_image(generator_flops, discriminator_flops):
+def step_flops_per_image(generator_flops, discriminator_flops, generator_forwards=2):
     """FLOPs of one train step per image of the batch, from the forward FLOPs F_G and F_D per image.
 
     A backward pass costs about twice its forward (gradients of activations and of weights), so
     forward + backward is 3 forwards. kgan's step (kgan.gan.dcgan.DCGAN._gan_step):
-    - D step: G forward on z (F_G, no gradient), D forward + backward on the real and on the fake
-      batch (2 x 3 F_D = 6 F_D);
-    - G step: G forward + backward (3 F_G), through D forward and its backward to the fake images
-      (3 F_D: counted as a full backward, though D's weight gradients are not needed there).
-    Total: 4 F_G + 9 F_D. Batch norm, the optimizers, the EMA of G and the losses are left out.
+    - D step: G forward on z (F_G), D forward + backward on the real and on the fake batch (6 F_D);
+    - G step: G's backward (2 F_G) after a second forward on fresh z (F_G) with two generator forwards,
+      or through the first with one; through D forward and its backward to the fake images (3 F_D:
+      counted as a full backward, though D's weight gradients are not needed there).
+    Total: (2 + generator_forwards) F_G + 9 F_D. Batch norm, the optimizers, the EMA of G and the losses
+    are left out.
 
     Args:
         generator_flops, discriminator_flops: forward FLOPs per image (gpu_check_worker.forward_flops).
+        generator_forwards: the run's --generator-forwards, 1 or 2.
     """
-    return 4 * generator_flops + 9 * discriminator_flops
+    return (2 + generator_forwards) * generator_flops + 9 * discriminator_flops
 
 
 def peak_tflops(gpu_name, given=None):
@@ -393,7 +395,7 @@ def throughput(check, visible, peak):
 
 def report_throughput(check, backend, label, size, result, tflops):
     rate = statistics.median(result["rates"])
-    flops = step_flops_per_image(result["generator_flops"], result["discriminator_flops"])
+    flops = step_flops_per_image(result["generator_flops"], result["discriminator_flops"], result["generator_forwards"])
     achieved = rate * flops / result["devices"] / 1e12  # TFLOPS per device
     if tflops:
         mfu = model_flops_utilisation(rate, flops, result["devices"], tflops)

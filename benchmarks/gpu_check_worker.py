@@ -127,6 +127,7 @@ def measure_throughput(image_size, channels, num_classes, devices, batch_size, w
         "jit": bool(model.jit_compile),
         "generator_flops": forward_flops(model.generator),
         "discriminator_flops": forward_flops(model.discriminator),
+        "generator_forwards": model.generator_forwards,
     }
 
 

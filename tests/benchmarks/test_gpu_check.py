@@ -72,6 +72,8 @@ def test_train_step_flops_per_image_of_a_tiny_gan_match_a_hand_count():
     d_step = forward_g + 2 * forward_and_backward * forward_d  # G makes fakes; D learns from reals and fakes
     g_step = forward_and_backward * (forward_g + forward_d)  # G learns through D
     assert gpu_check.step_flops_per_image(forward_g, forward_d) == d_step + g_step
+    g_step_through_the_first_forward = 2 * forward_g + forward_and_backward * forward_d  # G's backward only
+    assert gpu_check.step_flops_per_image(forward_g, forward_d, 1) == d_step + g_step_through_the_first_forward
 
 
 def test_mfu_is_the_achieved_share_of_the_devices_peak():
