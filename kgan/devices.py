@@ -7,7 +7,7 @@ def resolve_jit(jit):
     In benchmarks/train_throughput.py, eager JAX ran the step at 0.8x of jitted JAX;
     TensorFlow on CPU ran plain tf.function within noise of XLA (medians 127 vs 137
     images/s, ranges 121-177 and 74-141), so it keeps tf.function. On GPUs both use
-    XLA, untested here (no GPU was lent).
+    XLA: tests/test_devices.py checks that choice with a mocked device query; no GPU has run it yet.
 
     Args:
         jit: True or False to decide; None to pick by backend and device.
