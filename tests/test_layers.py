@@ -14,7 +14,7 @@ KGAN = Path(__file__).resolve().parents[1] / "kgan"
 # Bottom to top. A unit (a subpackage, or a top-level module) may import only units of lower layers.
 LAYERS = (
     ("kgan", "kgan.errors"),
-    ("kgan.fileio", "kgan.config", "kgan.latents"),
+    ("kgan.fileio", "kgan.cache", "kgan.config", "kgan.latents"),
     ("kgan.imaging", "kgan.formats", "kgan.plots"),
     ("kgan.data", "kgan.metrics", "kgan.runtime", "kgan.devices"),
     ("kgan.networks", "kgan.adapters"),
@@ -23,7 +23,7 @@ LAYERS = (
     ("kgan.evaluation",),
 )
 RANK = {unit: rank for rank, units in enumerate(LAYERS) for unit in units}
-KERAS_FREE = ("kgan.errors", "kgan.fileio", "kgan.config", "kgan.latents", "kgan.imaging", "kgan.formats",
+KERAS_FREE = ("kgan.errors", "kgan.fileio", "kgan.cache", "kgan.config", "kgan.latents", "kgan.imaging", "kgan.formats",
               "kgan.metrics", "kgan.runtime")  # fmt: skip
 TRAINING_STACK = ("keras", "tensorflow", "jax", "jaxlib", "tf2onnx", "jax2onnx")
 
