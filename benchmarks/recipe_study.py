@@ -99,9 +99,18 @@ def table(results, recipes):
     return "\n".join(rows)
 
 
-def side_by_side(grids, out):
-    """The sample grids, left to right, each under its recipe's name, as one PNG."""
-    pictures = [(name, Image.open(path).convert("RGB")) for name, path in grids]
+def side_by_side(grids, out, keep=1.0):
+    """The sample grids, left to right, each under its recipe's name, as one image.
+
+    Args:
+        grids: (recipe, sample grid path) pairs.
+        out: the image file to write (PNG or JPEG by its suffix).
+        keep: the share of each grid's height to show, from the top (rows are classes).
+    """
+    pictures = []
+    for name, path in grids:
+        picture = Image.open(path).convert("RGB")
+        pictures.append((name, picture.crop((0, 0, picture.width, round(picture.height * keep)))))
     margin = 14
     width = sum(picture.width for _, picture in pictures) + margin * (len(pictures) - 1)
     height = max(picture.height for _, picture in pictures) + margin
@@ -132,6 +141,8 @@ def main():
     parser.add_argument("--seeds", default="0,1", help="kgan evaluate's --seeds (default 0,1).")
     parser.add_argument("--k", default="10", help="kgan evaluate's --k (default 10).")
     parser.add_argument("--metrics", default="cas,augment,fid,kid,prdc", help="kgan evaluate's --metrics.")
+    parser.add_argument("--grid-rows", type=int, default=None,
+                        help="Classes (rows) of each grid shown in grids.png (default: all).")
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep runs, reports and results here.")
     args = parser.parse_args()
 
@@ -172,7 +183,9 @@ def main():
         last = args.steps // per_epoch
         grids = [(recipe, work / f"{recipe}-seed{seeds[0]}" / "samples" / f"epoch_{last:03d}.png")
                  for recipe in recipes]  # fmt: skip
-        side_by_side([(name, path) for name, path in grids if path.exists()], work / "grids.png")
+        classes = len(np.load(validation_file)["class_names"])
+        keep = min(args.grid_rows or classes, classes) / classes
+        side_by_side([(name, path) for name, path in grids if path.exists()], work / "grids.png", keep)
         print(f"\nGrids: {work / 'grids.png'}; every run: {results_path}")
 
 
