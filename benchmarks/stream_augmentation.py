@@ -79,12 +79,7 @@ def compare(generator_path, train_file, test_file, args):
     from kgan import imaging
     from kgan.adapters.keras_dataset import StreamPyDataset
     from kgan.evaluation.augmentation import per_class_subset
-    from kgan.evaluation.classifier import (
-        Classifier,
-        ClassifierSettings,
-        compiled_classifier,
-        train_classifier,
-    )
+    from kgan.judge.classifier import Classifier, ClassifierSettings, compiled_classifier, train_classifier
     from kgan.runtime import OnnxGenerator, SampleStream
 
     settings = ClassifierSettings(epochs=args.classifier_epochs)

@@ -8,11 +8,13 @@ import click
 
 from cli.backend import BACKENDS, select_backend, share_gpu_memory
 from cli.errors import reports_errors
+from cli.params import EPOCH, EPOCH_HELP
 from kgan.evaluation.options import METRICS
 
 
 @click.command()
 @click.argument("generator", type=click.Path(path_type=Path))
+@click.option("--epoch", type=EPOCH, default=None, help=f"Of a RUN_DIR: {EPOCH_HELP[0].lower()}{EPOCH_HELP[1:]}")
 @click.option("--dataset", required=True, help="The real data the generator learnt: a --dataset spec as in kgan train.")
 @click.option("--test-dataset", default=None,
               help="A separate real test set (same classes); all of --dataset then trains the classifiers.")
@@ -25,7 +27,7 @@ from kgan.evaluation.options import METRICS
                    ".onnx GENERATOR was exported with; 1 for a run folder).")
 @click.option("--seeds", default="0,1,2", show_default=True, help="Seeds of the CAS and augmentation classifiers.")
 @click.option("--metrics", default=None,
-              help=f"Comma list among {','.join(METRICS)} (default: all but inception; "
+              help=f"Comma list among {','.join(METRICS)} (default: all but accuracy and inception; "
                    "cas and augment only for conditional generators).")
 @click.option("--k", "k_values", default="10,100,all", show_default=True,
               help="Real images per class of the augmentation study (integers or all).")
@@ -39,7 +41,7 @@ from kgan.evaluation.options import METRICS
               help="Report folder: report.json and PNG figures (written whole).")
 @click.option("--overwrite", is_flag=True, help="Replace OUT if it already holds files.")
 @reports_errors
-def evaluate(generator, dataset, test_dataset, test_size, num_samples, temperature, seeds, metrics, k_values,
+def evaluate(generator, epoch, dataset, test_dataset, test_size, num_samples, temperature, seeds, metrics, k_values,
              classifier_epochs, inception_weights, backend, out, overwrite):  # fmt: skip
     """Evaluate GENERATOR (a .onnx file or a RUN_DIR) against the real images of --dataset.
 
@@ -58,14 +60,14 @@ def evaluate(generator, dataset, test_dataset, test_size, num_samples, temperatu
     from kgan.evaluation import ClassifierSettings, EvaluationSettings, load_real_splits, open_generator
     from kgan.evaluation import evaluate as run_evaluation
     from kgan.evaluation import report as report_folder
-    from kgan.evaluation.classifier import check_cache_dir
     from kgan.evaluation.options import parse_k, parse_metrics, parse_seeds
     from kgan.evaluation.pipeline import check_settings
+    from kgan.judge.classifier import check_cache_dir
 
     fileio.check_output_folder(out, overwrite)
     check_cache_dir()
     seed_values, k = parse_seeds(seeds), parse_k(k_values)
-    source = open_generator(generator)
+    source = open_generator(generator, epoch)
     settings = EvaluationSettings(
         num_samples=num_samples,
         seeds=seed_values,

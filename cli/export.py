@@ -6,6 +6,7 @@ import click
 
 from cli.backend import BACKENDS, select_backend
 from cli.errors import reports_errors
+from cli.params import EPOCH, EPOCH_HELP
 from kgan.errors import UsageError
 from kgan.formats.onnx_contract import DEFAULT_OPSET
 
@@ -27,9 +28,7 @@ def export():
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,
               help="Keras backend that converts: tensorflow (tf2onnx) or jax (jax2onnx) "
                    "(default: $KERAS_BACKEND, else tensorflow). Either exports a run trained on either.")
-@click.option("--epoch", type=click.IntRange(min=1), default=None,
-              help="Export the generator snapshot of this epoch, kept by `kgan train --keep-every` "
-                   "(default: the last generator, generator.keras).")
+@click.option("--epoch", type=EPOCH, default=None, help=EPOCH_HELP)
 @click.option("--temperature", type=float, default=None,
               help="Sampling temperature (standard deviation of z) to record in the file: kgan generate, "
                    "kgan.runtime and kgan evaluate use it unless told otherwise. Choose it on held-out data "

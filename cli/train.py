@@ -1,10 +1,11 @@
 """`kgan train`: train a DCGAN into a run folder."""
 
+import functools
 import sys
 
 import click
 
-from cli.backend import select_backend
+from cli.backend import BACKENDS, select_backend
 from cli.errors import reports_errors
 from kgan.config import (
     CHANGEABLE_ON_RESUME,
@@ -18,13 +19,15 @@ from kgan.config import (
     fixed_on_resume,
 )
 from kgan.errors import UsageError
+from kgan.formats import run_folder
+from kgan.metrics.registry import RANKING
 
 DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
 
 
 @click.command()
-@click.option("--backend", type=click.Choice(["tensorflow", "jax"]), default=None,
-              help="Keras backend (default: $KERAS_BACKEND, else tensorflow).")
+@click.option("--backend", type=click.Choice(BACKENDS), default=None,
+              help="Keras backend (default: $KERAS_BACKEND, else tensorflow; with --resume, the run's).")
 @click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
               help="digits, mnist, fashion_mnist, cifar10, or a PATH: IDX folder, .npz, or image folder "
                    "with one subfolder per class.")
@@ -82,7 +85,16 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--devices", callback=lambda ctx, param, value: _device_count(value), default=str(DEFAULTS.devices),
               show_default=True, metavar="N|all",
               help="Train data-parallel on N devices (GPUs, TPUs; CPU devices when there are none), each batch "
-                   "split over them; all: every one visible.")
+                   "split over them; all: every one visible, of every process. With --resume: the run's, or "
+                   "as many as this machine has if fewer.")
+@click.option("--coordinator", default=None, metavar="HOST:PORT",
+              help="JAX, several processes: process 0's address, the same for every process (default: "
+                   "$JAX_COORDINATOR_ADDRESS). TensorFlow's processes come from TF_CONFIG.")
+@click.option("--num-processes", type=click.IntRange(min=1), default=None,
+              help="JAX: how many processes train the model (default: $JAX_NUM_PROCESSES, else 1).")
+@click.option("--process-id", type=click.IntRange(min=0), default=None,
+              help="JAX: this process's index, 0 to --num-processes - 1; process 0 writes the run folder "
+                   "(default: $JAX_PROCESS_ID).")
 @click.option("--mixed-precision", is_flag=True, hidden=True, help="Old spelling of --precision bfloat16.")
 @click.option("--tensorboard/--no-tensorboard", default=DEFAULTS.tensorboard, show_default=True,
               help="Also log losses, D outputs, learning rates and sample grids to RUN_DIR/tensorboard "
@@ -90,14 +102,24 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--keep-every", type=int, default=DEFAULTS.keep_every, metavar="N",
               help="Also keep the generator of every Nth epoch: RUN_DIR/snapshots/generator_epoch_NNN.keras "
                    "(default: only the last, generator.keras).")
+@click.option("--metric", type=click.Choice(RANKING), default=DEFAULTS.metric,
+              help="Score every epoch's generator: 1,000 images against real ones held out of a classifier trained "
+                   "on the run's data (cached), into RUN_DIR/metric-NAME.jsonl, history.csv and history.png "
+                   "(default: no score). kid or fid: lower is better; accuracy: how often the classifier sees "
+                   "the class each image was made for (conditional runs).")
+@click.option("--keep-best/--no-keep-best", default=DEFAULTS.keep_best, show_default=True,
+              help="Keep the generator with the best --metric score as RUN_DIR/generator_best.keras "
+                   "(kgan export onnx --epoch best, kgan evaluate --epoch best).")
 @click.option("--out", "run_dir", type=click.Path(file_okay=False), required=True, help="Run folder RUN_DIR.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
 @click.pass_context
 @reports_errors
-def train(ctx, backend, run_dir, resume, overwrite, channels, mixed_precision, **options):
+def train(ctx, backend, run_dir, resume, overwrite, channels, mixed_precision, coordinator, num_processes,
+          process_id, **options):  # fmt: skip
     """Train a DCGAN; write samples, checkpoints and generator.keras to RUN_DIR."""
-    select_backend(backend)
+    trained = _trained_run(run_dir) if resume else None
+    select_backend(backend or (trained.backend if trained else None))
     options["channels"] = None if channels is None else int(channels)
     explicit = {name for name in options if _given(ctx, name)}
     if mixed_precision:
@@ -123,13 +145,45 @@ def train(ctx, backend, run_dir, resume, overwrite, channels, mixed_precision, *
             )
         from kgan.training.run import resume_run
 
-        result = _run(lambda: resume_run(run_dir, verbose, **changes), run_dir)
+        job = functools.partial(resume_run, run_dir, verbose, **changes)
     else:
         config = TrainConfig(**options)
         from kgan.training.run import start_run
 
-        result = _run(lambda: start_run(config, run_dir, overwrite, verbose), run_dir)
-    _summarise(result)
+        job = functools.partial(start_run, config, run_dir, overwrite, verbose)
+    from kgan.training.cluster import join_cluster
+
+    cluster = join_cluster(coordinator, num_processes, process_id)
+    result = _run(lambda: job(cluster=cluster), run_dir)
+    _summarise(result, cluster)
+    if trained is not None:
+        click.echo(_resumed_as(trained, backend, "devices" in explicit, result.devices))
+
+
+def _trained_run(run_dir):
+    """The RunDescription of the run to resume, read without keras; None when it cannot be read (resume_run
+    then says why)."""
+    try:
+        trained = run_folder.read_description(run_dir)
+    except UsageError:
+        return None
+    return trained if trained.backend in BACKENDS else None
+
+
+def _resumed_as(trained, backend, devices_given, devices):
+    """The line that says on what a resumed run went on: the backend and devices it trained on, unless told."""
+    import keras
+
+    if devices_given:
+        source = "--devices"
+    elif trained.train.devices in ("all", devices):
+        source = f"config.json: {trained.train.devices}"
+    else:
+        source = f"config.json: {trained.train.devices}, more than this machine has"
+    return (
+        f"Resumed on {keras.config.backend()} ({'--backend' if backend else 'config.json'}; it last trained on "
+        f"{trained.backend}) and {devices} device{'s' if devices > 1 else ''} ({source})."
+    )
 
 
 def _device_count(value):
@@ -163,16 +217,32 @@ def _run(job, run_dir):
         raise SystemExit(130) from None
 
 
-def _summarise(result):
+def _summarise(result, cluster):
     rows = result.history
     if not rows:
         return
     steady = sorted(row["images_per_s"] for row in rows[1:]) or [rows[0]["images_per_s"]]
     last = rows[-1]
+    processes = f" in {cluster.count} processes" if cluster.count > 1 else ""
+    into = f"into {result.run_dir}" if cluster.is_chief else f"as process {cluster.index} (process 0 wrote the run)"
     click.echo(
-        f"Trained {last['epoch']} epochs into {result.run_dir}: d_loss {last['d_loss']:.3f}, "
+        f"Trained {last['epoch']} epochs {into}: d_loss {last['d_loss']:.3f}, "
         f"g_loss {last['g_loss']:.3f}, D(x) {last['d_real']:.2f}, D(G(z)) {last['d_fake']:.2f}; "
         f"{steady[len(steady) // 2]:.0f} images/s in {result.precision} on {result.devices} "
-        f"device{'s' if result.devices > 1 else ''} (median epoch after the first)."
+        f"device{'s' if result.devices > 1 else ''}{processes} (median epoch after the first)."
     )
+    if not cluster.is_chief:
+        return
+    import keras
+
+    from kgan.devices import cpu_training_note
+
+    note = cpu_training_note(keras.config.backend(), result.precision)
+    if note:
+        click.echo(note)
     click.echo(f"Samples: {result.run_dir}/samples/epoch_{last['epoch']:03d}.png")
+    scored = [name for name in RANKING if name in last]
+    if scored:
+        name, best = scored[0], result.best_epoch
+        kept = f"; best: epoch {best}, kept as {result.run_dir}/generator_best.keras" if best else ""
+        click.echo(f"Score ({name}) of the last generator: {last[name]:.4g}{kept}.")

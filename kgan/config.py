@@ -105,6 +105,9 @@ class TrainConfig:
             (see kgan.training.parallel).
         tensorboard: also log scalars and sample grids for TensorBoard (needs tensorflow and tensorboard).
         keep_every: keep a generator snapshot every this many epochs; None keeps only the last.
+        metric: score every epoch's generator with this metric of kgan.metrics.registry (in the feature space
+            of a classifier trained on the run's real images, kgan.judge); None for none.
+        keep_best: keep the generator with the best `metric` score as generator_best.keras.
     """
 
     dataset: str = "digits"
@@ -136,6 +139,8 @@ class TrainConfig:
     devices: int | str = 1
     tensorboard: bool = False
     keep_every: int | None = None
+    metric: str | None = None
+    keep_best: bool = False
 
     def __post_init__(self):
         _at_least(self, "epochs", 1)
@@ -173,6 +178,8 @@ class TrainConfig:
             raise UsageError(f"generator forwards must be 1 or 2, not {self.generator_forwards!r}")
         if self.upsampling not in UPSAMPLING_CHOICES:
             raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_CHOICES)}, not {self.upsampling!r}")
+        if self.keep_best and self.metric is None:
+            raise UsageError("keep-best ranks the generators by a metric: give one too, e.g. --metric kid")
         if self.image_size is not None:
             check_image_size(self.image_size)
         if self.channels is not None:

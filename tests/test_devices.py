@@ -117,3 +117,31 @@ def test_the_step_is_jit_compiled_except_tensorflow_on_cpu(machine, accelerator,
 def test_a_given_jit_choice_is_kept(machine, accelerator, jit):
     machine(accelerator)
     assert devices.resolve_jit(jit) is jit
+
+
+@pytest.mark.parametrize(
+    "cpuinfo, kind",
+    [(CPUINFO_WITH_BFLOAT16, "avx512_bf16"), (CPUINFO_WITHOUT_BFLOAT16, "avx2"), ("flags\t: fpu sse2\n", None),
+     ("", None)],  # fmt: skip
+)
+def test_cpu_kinds_by_their_flags(cpuinfo, kind):
+    assert devices.cpu_kind(cpuinfo) == kind
+
+
+@pytest.mark.parametrize(
+    "cpuinfo, backend, precision, words",
+    [
+        (CPUINFO_WITH_BFLOAT16, "jax", "float32", "TensorFlow ran the default step 2.4x as fast as JAX"),
+        (CPUINFO_WITH_BFLOAT16, "tensorflow", "bfloat16", "on CPUs with avx512_bf16 TensorFlow's step measured 1.5x"),
+        (CPUINFO_WITHOUT_BFLOAT16, "tensorflow", "float32", "float32: this CPU has no bfloat16 units"),
+        (CPUINFO_WITHOUT_BFLOAT16, "jax", "float32", "TensorFlow ran the default step 1.4x as fast as JAX"),
+        ("flags\t: fpu sse2\n", "jax", "float32", None),
+    ],
+)
+def test_the_training_summary_says_what_was_measured_on_this_kind_of_cpu(tmp_path, monkeypatch, cpuinfo, backend,
+                                                                       precision, words):  # fmt: skip
+    path = tmp_path / "cpuinfo"
+    path.write_text(cpuinfo)
+    monkeypatch.setattr(devices, "CPUINFO", str(path))
+    note = devices.cpu_training_note(backend, precision)
+    assert note is None if words is None else words in note

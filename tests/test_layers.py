@@ -17,7 +17,7 @@ LAYERS = (
     ("kgan.fileio", "kgan.cache", "kgan.config", "kgan.latents"),
     ("kgan.imaging", "kgan.formats", "kgan.plots"),
     ("kgan.data", "kgan.metrics", "kgan.runtime", "kgan.devices"),
-    ("kgan.networks", "kgan.adapters"),
+    ("kgan.networks", "kgan.adapters", "kgan.judge"),
     ("kgan.gan",),
     ("kgan.training", "kgan.export"),
     ("kgan.evaluation",),

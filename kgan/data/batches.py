@@ -17,7 +17,8 @@ class BatchFeeder(keras.utils.PyDataset):
     Epoch e visits the data in the order of a permutation seeded by (seed, e), continued
     into the next permutation when `steps_per_epoch` asks for more than one pass, so a
     resumed run sees exactly the batches an uninterrupted one would. Incomplete batches
-    are dropped.
+    are dropped. In a run of several processes each one's feeder yields its `share` of every
+    batch, rows [i * B / n, (i + 1) * B / n) of share (i, n), and gathers only those images.
 
     Args:
         dataset: a kgan.data.ImageDataset.
@@ -28,14 +29,20 @@ class BatchFeeder(keras.utils.PyDataset):
         initial_epoch: the epoch the first batch belongs to (for resuming).
         as_uint8: yield the uint8 images unscaled, a quarter of float32's bytes to move to the
             device; the model scales them (kgan's DCGAN does, inside its step).
+        share: (this process's index, the number of processes); `batch_size` must split evenly.
     """
 
     def __init__(
-        self, dataset, batch_size, seed, steps_per_epoch=None, conditional=False, initial_epoch=0, as_uint8=False
-    ):
+        self, dataset, batch_size, seed, steps_per_epoch=None, conditional=False, initial_epoch=0, as_uint8=False,
+        share=(0, 1),
+    ):  # fmt: skip
         super().__init__(workers=1, use_multiprocessing=False)
         if len(dataset) < batch_size:
             raise ValueError(f"batch size {batch_size} is larger than the dataset ({len(dataset)} images)")
+        index, count = share
+        if batch_size % count or not 0 <= index < count:
+            raise ValueError(f"share {index} of {count} does not split a batch of {batch_size} evenly")
+        self._share = slice(index * batch_size // count, (index + 1) * batch_size // count)
         self.images = dataset.images
         self.labels = dataset.labels.astype(np.int32) if conditional else None
         self.batch_size = batch_size
@@ -60,7 +67,9 @@ class BatchFeeder(keras.utils.PyDataset):
         return self.batch(self._order[index * self.batch_size : (index + 1) * self.batch_size])
 
     def batch(self, rows):
-        """The batch of the images at indices `rows`: images, or (images, labels) when conditional."""
+        """This process's share of the batch of the images at indices `rows`: images, or (images, labels)
+        when conditional."""
+        rows = rows[self._share]
         images = self.images[rows] if self.as_uint8 else imaging.from_uint8(self.images[rows])
         return images if self.labels is None else (images, self.labels[rows])
 

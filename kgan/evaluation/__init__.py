@@ -8,7 +8,7 @@
     evaluation.report["metrics"]["fid"]                     # {"generated": ..., "real": ...}
 
 Scores are computed in the feature space of a small reference CNN trained on the real
-training split (kgan.evaluation.classifier), next to the same scores of held-out real
+training split (kgan.judge.classifier), next to the same scores of held-out real
 images; the metric math itself is kgan.metrics. The names below load on first use, so
 `kgan.evaluation.options` can be read without keras.
 """
@@ -16,7 +16,7 @@ images; the metric math itself is kgan.metrics. The names below load on first us
 import importlib
 
 _EXPORTS = {
-    "ClassifierSettings": "kgan.evaluation.classifier",
+    "ClassifierSettings": "kgan.judge.classifier",
     "Evaluation": "kgan.evaluation.pipeline",
     "EvaluationSettings": "kgan.evaluation.pipeline",
     "evaluate": "kgan.evaluation.pipeline",

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from kgan.evaluation.classifier import train_classifier
 from kgan.evaluation.options import ALL
 from kgan.evaluation.scores import over_runs
+from kgan.judge.classifier import train_classifier
 
 
 def augmentation_gain(train, sample, test, k_values, settings, steps, seeds, progress=None, all_real=None):

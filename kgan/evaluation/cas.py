@@ -1,7 +1,7 @@
 """Classification Accuracy Score (Ravuri & Vinyals 2019): train on generated, test on real."""
 
-from kgan.evaluation.classifier import train_classifier
 from kgan.evaluation.scores import over_runs
+from kgan.judge.classifier import train_classifier
 
 
 def classification_accuracy_score(sample, train, test, settings, steps, seeds, progress=None):

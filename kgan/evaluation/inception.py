@@ -12,7 +12,7 @@ import numpy as np
 
 from kgan import imaging
 from kgan.errors import UsageError
-from kgan.evaluation.classifier import predict_in_batches
+from kgan.judge.classifier import predict_in_batches
 
 INCEPTION_SIZE = 299
 FEATURE_LAYER = "avg_pool"

@@ -6,11 +6,12 @@ The CLI builds its help from these names, so they are spelled here once.
 import numpy as np
 
 from kgan.errors import UsageError
+from kgan.metrics.registry import METRICS as FEATURE_SPACE
 
-FEATURE_METRICS = ("fid", "kid", "is", "prdc")  # scored in the reference classifier's feature space
+FEATURE_METRICS = tuple(FEATURE_SPACE)  # scored in the reference classifier's feature space
 METRICS = (*FEATURE_METRICS, "cas", "augment", "inception")
-DEFAULT_METRICS = (*FEATURE_METRICS, "cas", "augment")
-NEEDS_LABELS = ("cas", "augment")
+DEFAULT_METRICS = ("fid", "kid", "is", "prdc", "cas", "augment")
+NEEDS_LABELS = (*(name for name, metric in FEATURE_SPACE.items() if metric.needs_labels), "cas", "augment")
 ALL = "all"  # the k of the augmentation study that takes every real image
 
 
@@ -31,7 +32,9 @@ def parse_metrics(text, conditional):
     if unknown or not names:
         raise UsageError(f"unknown metric {unknown[0] if unknown else text!r}: choose from {','.join(METRICS)}")
     if not conditional and set(names) & set(NEEDS_LABELS):
-        raise UsageError("cas and augment need a conditional generator (its labels); this one is unconditional")
+        raise UsageError(
+            f"{', '.join(NEEDS_LABELS)} need a conditional generator (its labels); this one is unconditional"
+        )
     return tuple(dict.fromkeys(names))
 
 

@@ -7,10 +7,11 @@ from kgan.errors import UsageError
 from kgan.evaluation import memorisation
 from kgan.evaluation.augmentation import augmentation_gain
 from kgan.evaluation.cas import classification_accuracy_score
-from kgan.evaluation.classifier import ClassifierSettings, accuracy_of, reference_classifier
 from kgan.evaluation.inception import InceptionNetwork, check_weights_file
 from kgan.evaluation.options import ALL, DEFAULT_METRICS, FEATURE_METRICS, check_k
 from kgan.evaluation.scores import score_with_floor
+from kgan.judge.classifier import ClassifierSettings, accuracy_of, reference_classifier
+from kgan.metrics.registry import ScoredImages
 
 MIN_SAMPLES = 10
 
@@ -118,17 +119,19 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     classifier, key, cached = reference_classifier(classifier_train, settings.classifier, cache_dir)
     say("extracting classifier features")
     features = {
-        name: classifier.features_and_probabilities(images)
-        for name, images in (("train", train.images), ("test", test.images), ("generated", samples[0]))
-    }
-    real_accuracy = accuracy_of(features["test"][1], test.labels)
+        name: ScoredImages(*classifier.features_and_probabilities(images), labels)
+        for name, (images, labels) in (
+            ("train", (train.images, train.labels)), ("test", (test.images, test.labels)), ("generated", samples)
+        )
+    }  # fmt: skip
+    real_accuracy = accuracy_of(features["test"].probabilities, test.labels)
 
     results, scored = {}, None
     feature_metrics = [name for name in FEATURE_METRICS if name in metrics]
     if feature_metrics:
         say(f"scoring {', '.join(feature_metrics)} against the real-vs-real floor")
         scores, scored = score_with_floor(
-            features["train"][0][is_reference], features["generated"], features["test"], feature_metrics,
+            features["train"].features[is_reference], features["generated"], features["test"], feature_metrics,
             settings.seeds[0],
         )
         results.update(scores)
@@ -151,7 +154,7 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
             *(memorisation.pixel_vectors(images) for images in (samples[0], test.images, train.images))
         ),
         "feature": memorisation.memorisation_check(
-            features["generated"][0], features["test"][0], features["train"][0]
+            features["generated"].features, features["test"].features, features["train"].features
         ),
     }
     pairs = memorisation.pair_images(samples[0], train.images, memorised["pixel"]["pairs"])
@@ -175,8 +178,8 @@ def _inception_scores(settings, train, test, samples, say):
     say("InceptionV3 features (slow on CPU)")
     scores, _ = score_with_floor(
         network.features_and_probabilities(train.images)[0],
-        network.features_and_probabilities(samples[0][: len(test)]),
-        network.features_and_probabilities(test.images),
+        ScoredImages(*network.features_and_probabilities(samples[0][: len(test)])),
+        ScoredImages(*network.features_and_probabilities(test.images)),
         ("fid", "is"),
         settings.seeds[0],
     )

@@ -2,9 +2,8 @@
 
 import dataclasses
 
-import numpy as np
-
 from kgan.data import ImageDataset, load_dataset
+from kgan.data.splits import held_out_mask
 from kgan.errors import UsageError
 
 DEFAULT_TEST_FRACTION = 1 / 8
@@ -99,25 +98,6 @@ def load_real_splits(dataset, image_shape, test_dataset=None, test_size=None):
         )
     is_test = held_out_mask(real.labels, test_size)
     return _checked(RealSplits(_subset(real, ~is_test), _subset(real, is_test), split))
-
-
-def held_out_mask(labels, test_size):
-    """Boolean mask of `test_size` images taken from the end of each class, proportionally.
-
-    Each image is ranked by its position counted from the end of its class, as a fraction
-    of the class size; the `test_size` lowest ranks (earlier index first on ties) are held out.
-
-    Args:
-        labels: int [N] class indices.
-        test_size: number of images to hold out.
-    """
-    rank = np.empty(len(labels))
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        rank[members] = (np.arange(len(members))[::-1] + 0.5) / len(members)
-    mask = np.zeros(len(labels), bool)
-    mask[np.argsort(rank, kind="stable")[:test_size]] = True
-    return mask
 
 
 def _labelled(dataset):

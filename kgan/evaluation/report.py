@@ -19,6 +19,7 @@ SCORE_ROWS = (
     ("recall", "recall", "diversity: share of real images the samples reach"),
     ("density", "density", "about 1 for real; above 1 = samples crowd dense regions"),
     ("coverage", "coverage", "share of real neighbourhoods holding a sample"),
+    ("accuracy", "accuracy (classifier)", "share recognised as the class they were made for"),
     ("inception_fid", "FID (InceptionV3)", "lower is better; real = real-vs-real floor"),
     ("inception_is", "IS (InceptionV3)", "higher is better"),
 )

@@ -16,18 +16,22 @@ from kgan.latents import latent_vectors
 BATCH_SIZE = 256
 
 
-def open_generator(path):
+def open_generator(path, epoch=None):
     """The generator at `path`: a .onnx file from `kgan export onnx`, or a RUN_DIR of `kgan train`.
 
     Args:
         path: the .onnx file or run folder.
+        epoch: of a run folder, the generator of this epoch (kept by --keep-every) or run_folder.BEST
+            (kept by --keep-best); None for its last one.
 
     Returns:
         An OnnxSource or RunSource.
     """
     path = Path(path)
     if path.is_dir():
-        return RunSource(path)
+        return RunSource(path, epoch)
+    if epoch is not None:
+        raise UsageError(f"--epoch chooses a generator of a RUN_DIR; {path} is one file: leave --epoch out")
     if path.is_file() and path.suffix == ".onnx":
         return OnnxSource(path)
     what = "is neither a .onnx file nor a folder" if path.exists() else "not found"
@@ -72,18 +76,20 @@ class OnnxSource:
 
 
 class RunSource:
-    """The sampling generator of a `kgan train` run folder (RUN_DIR/generator.keras).
+    """The sampling generator of a `kgan train` run folder (RUN_DIR/generator.keras, or another it kept).
 
     Args:
         run_dir: the run folder.
+        epoch: None for generator.keras, an epoch kept by --keep-every, or run_folder.BEST.
 
     Attributes: as for OnnxSource.
     """
 
-    def __init__(self, run_dir):
+    def __init__(self, run_dir, epoch=None):
         self.path = Path(run_dir)
+        self.epoch = epoch
         description = run_folder.read_description(self.path)
-        self._generator_path = run_folder.generator_path(self.path)
+        self._generator_path = run_folder.generator_path(self.path, epoch)
         self.image_shape = description.image_shape
         self.num_classes = description.num_classes
         self.class_names = description.class_names
@@ -92,7 +98,7 @@ class RunSource:
         self._model = _load_generator(self._generator_path)  # now, so that a broken file fails before any work
 
     def describe(self):
-        return {"path": str(self.path), "kind": "run", **_shape_description(self)}
+        return {"path": str(self.path), "kind": "run", "file": self._generator_path.name, **_shape_description(self)}
 
     def generate(self, n, seed, temperature=None):
         """(uint8 images [n, H, W, C], int64 labels [n]) with balanced classes, in batches.

@@ -71,8 +71,9 @@ def export_onnx(run_dir, output=None, opset=None, uint8=False, epoch=None, tempe
         output: the .onnx file to write; defaults to `default_output(run_dir, epoch)`.
         opset: ONNX opset version; defaults to DEFAULT_OPSET.
         uint8: output uint8 images in [0, 255] instead of float32 in [-1, 1].
-        epoch: export the generator snapshot of this epoch (kept by --keep-every) instead of
-            generator.keras (of every run folder).
+        epoch: export the generator snapshot of this epoch (kept by --keep-every), or with
+            run_folder.BEST generator_best.keras (kept by --keep-best), instead of generator.keras
+            (of every run folder).
         temperature: the sampling temperature to record in the metadata, which kgan generate,
             kgan.runtime and kgan evaluate then use by default; None records 1.
 
@@ -139,7 +140,8 @@ def load_float32_generator(run_dir, description, epoch=None):
     Args:
         run_dir: the run folder.
         description: its kgan.formats.run_folder.RunDescription.
-        epoch: take the weights of this epoch's snapshot instead (see run_folder.generator_path).
+        epoch: take the weights of this epoch's snapshot, or of the best generator, instead
+            (see run_folder.generator_path).
     """
     path = run_folder.generator_path(run_dir, epoch)
     try:

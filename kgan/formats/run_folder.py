@@ -8,6 +8,8 @@ RUN_DIR/
     history.png            the losses, D(x) and D(G(z)) of history.csv, drawn
     samples/epoch_NNN.png  fixed-noise grids, one row per class when conditional
     snapshots/generator_epoch_NNN.keras   with --keep-every N: generator.keras of every Nth epoch
+    metric-NAME.jsonl      with --metric NAME: one JSON line per epoch, its generator's score
+    generator_best.keras   with --keep-best: the generator of the epoch with the best score
     tensorboard/           with --tensorboard: train/ (Keras's scalars) and samples/ (the grids) event files
     <RUN_DIR name>.onnx    what `kgan export onnx` writes unless told another --output
 """
@@ -23,6 +25,8 @@ from kgan.errors import UsageError, first_line
 
 CONFIG_FILE = "config.json"
 GENERATOR_FILE = "generator.keras"
+BEST_GENERATOR_FILE = "generator_best.keras"
+BEST = "best"  # the --epoch that names generator_best.keras
 CHECKPOINT_FILE = Path("checkpoints") / "last.npz"
 HISTORY_FILE = "history.csv"
 HISTORY_PLOT_FILE = "history.png"
@@ -45,17 +49,34 @@ def snapshot_path(run_dir, epoch):
     return Path(run_dir) / SNAPSHOTS_FOLDER / f"generator_epoch_{epoch:03d}.keras"
 
 
+def metric_log_path(run_dir, metric):
+    """RUN_DIR/metric-NAME.jsonl, the per-epoch scores of `kgan train --metric NAME`."""
+    return Path(run_dir) / f"metric-{metric}.jsonl"
+
+
+def read_metric_log(run_dir, metric):
+    """The lines of RUN_DIR/metric-NAME.jsonl as dicts ([] when absent)."""
+    path = metric_log_path(run_dir, metric)
+    return [json.loads(line) for line in path.read_text().splitlines() if line] if path.is_file() else []
+
+
 def default_export_path(run_dir, epoch=None, members=1):
     """RUN_DIR/<RUN_DIR name>.onnx, where `kgan export onnx` writes by default.
 
     Args:
         run_dir: the run folder (the first one, for a mixture of several).
-        epoch: None for the last generator, or the exported snapshot's epoch: `<name>-epochNNN.onnx`.
+        epoch: None for the last generator, the exported snapshot's epoch (`<name>-epochNNN.onnx`) or
+            BEST (`<name>-best.onnx`).
         members: how many runs the file mixes: `<name>-mixtureK.onnx` for K > 1.
     """
     run_dir = Path(run_dir)
     mixture = "" if members == 1 else f"-mixture{members}"
-    snapshot = "" if epoch is None else f"-epoch{epoch:03d}"
+    if epoch is None:
+        snapshot = ""
+    elif epoch == BEST:
+        snapshot = f"-{BEST}"
+    else:
+        snapshot = f"-epoch{epoch:03d}"
     return run_dir / f"{run_dir.resolve().name}{mixture}{snapshot}.onnx"
 
 
@@ -170,16 +191,23 @@ def folders(run_dir):
 
 
 def generator_path(run_dir, epoch=None):
-    """RUN_DIR/generator.keras, or the snapshot of `epoch`; raises UsageError when it is not there.
+    """RUN_DIR/generator.keras, generator_best.keras or the snapshot of `epoch`; raises UsageError when it is not
+    there.
 
     Args:
         run_dir: the run folder.
-        epoch: None for the last generator, or an epoch (1-based) kept by --keep-every.
+        epoch: None for the last generator, BEST for the best one (kept by --keep-best), or an epoch
+            (1-based) kept by --keep-every.
     """
     if epoch is None:
         path = Path(run_dir) / GENERATOR_FILE
         if not path.is_file():
             raise UsageError(f"{run_dir} has no {GENERATOR_FILE} yet: train at least one epoch first")
+        return path
+    if epoch == BEST:
+        path = Path(run_dir) / BEST_GENERATOR_FILE
+        if not path.is_file():
+            raise UsageError(f"{run_dir} has no {BEST_GENERATOR_FILE}: train it with --metric NAME --keep-best")
         return path
     path = snapshot_path(run_dir, epoch)
     if not path.is_file():

@@ -9,10 +9,22 @@ class TensorFlowGANTrainer:
     """Mixin for DCGAN on the TensorFlow backend; `fit()` wraps train_step in tf.function.
 
     Under a tf.distribute strategy every replica runs train_step on its share of the batch.
+    Keras 3's fit() fails under a MultiWorkerMirroredStrategy of several workers in two places
+    (keras-team/keras#20585), which train_step and _maybe_symbolic_build step around.
     """
 
     def train_step(self, data):
-        return self._gan_step(data)
+        logs = self._gan_step(data)
+        if _multi_worker():
+            # fit() averages each output over the workers with reduce("MEAN", axis=0), which fails on a scalar.
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Before building symbolically, fit() averages a first batch over the replicas, which fails across
+        # workers; the DCGAN is built when it is made, so there is nothing to build.
+        if not _multi_worker():
+            super()._maybe_symbolic_build(iterator, data_batch)
 
     def _gradients(self, objective, variables):
         """Runs `objective() -> (loss, aux)` and returns (d loss / d variables, aux), per replica (`_share`)."""
@@ -56,6 +68,10 @@ class TensorFlowGANTrainer:
             return seed
         replica = tf.distribute.get_replica_context().replica_id_in_sync_group
         return seed + tf.cast(tf.stack([replica * REPLICA_SEED_STRIDE, 0]), seed.dtype)
+
+
+def _multi_worker():
+    return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def _share(loss):

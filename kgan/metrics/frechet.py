@@ -3,7 +3,6 @@
 import warnings
 
 import numpy as np
-from scipy import linalg
 
 from kgan.metrics._checks import as_feature_pair, as_features
 
@@ -89,6 +88,8 @@ def fid_from_features(real, fake):
 
 
 def _sqrtm(matrix):
+    from scipy import linalg  # here: importing kgan.metrics needs no SciPy (the bare install has none)
+
     # Singular products are handled by the caller, so scipy's warning about them is noise.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", linalg.LinAlgWarning)

@@ -1,7 +1,6 @@
 """Inception Score (Salimans et al. 2016) from classifier probabilities."""
 
 import numpy as np
-from scipy.special import rel_entr
 
 
 def inception_score(probabilities, num_splits=10):
@@ -30,6 +29,8 @@ def inception_score(probabilities, num_splits=10):
         raise ValueError("probability rows must sum to 1; pass softmax outputs, not logits")
     if not 1 <= num_splits <= len(probabilities):
         raise ValueError(f"num_splits must be between 1 and the {len(probabilities)} samples, got {num_splits}")
+
+    from scipy.special import rel_entr  # here: importing kgan.metrics needs no SciPy (the bare install has none)
 
     scores = []
     for split in np.array_split(probabilities, num_splits):

@@ -16,6 +16,7 @@ from kgan.gan.dcgan import DISCRIMINATOR_OPTIMIZER, GENERATOR_OPTIMIZER
 from kgan.gan.diffaugment import parse_policy
 from kgan.networks import build_discriminator, build_generator
 from kgan.networks.blocks import dtype_policy
+from kgan.training.cluster import ONE_PROCESS
 
 COMPUTE_POLICIES = {"float32": "float32", "bfloat16": "mixed_bfloat16"}  # variables stay float32 in both
 
@@ -96,11 +97,12 @@ def discriminator_lr(config):
     return config.lr if config.d_lr is None else config.d_lr
 
 
-def batch_feeder(config, dataset, initial_epoch=0):
-    """The batches a run of a resolved config trains on from `initial_epoch`: uint8, scaled inside the step."""
+def batch_feeder(config, dataset, initial_epoch=0, cluster=ONE_PROCESS):
+    """The batches a run of a resolved config trains on from `initial_epoch`: uint8, scaled inside the step;
+    in a run of several processes (a kgan.training.cluster.Cluster), this process's share of each."""
     return BatchFeeder(
         dataset, config.batch_size, config.seed, config.steps_per_epoch, config.conditional, initial_epoch,
-        as_uint8=True,
+        as_uint8=True, share=(cluster.index, cluster.count),
     )  # fmt: skip
 
 
@@ -108,13 +110,24 @@ def fit_inputs(feeder):
     """fit()'s `x` and `steps_per_epoch` for a batch_feeder: `model.fit(**fit_inputs(feeder), epochs=...)`.
 
     On TensorFlow `x` is an endless tf.data pipeline of the feeder's batches (kgan.data.tensorflow_batches
-    says why), so fit() needs the steps per epoch; elsewhere it is the feeder itself.
+    says why), so fit() needs the steps per epoch; elsewhere it is the feeder itself. Under a
+    MultiWorkerMirroredStrategy it is this worker's pipeline of its share, handed to each local replica
+    in turn.
     """
     if keras.config.backend() != "tensorflow":
         return {"x": feeder, "steps_per_epoch": feeder.steps_per_epoch}
+    import tensorflow as tf
+
     from kgan.data.tensorflow_batches import endless_dataset
 
-    return {"x": endless_dataset(feeder), "steps_per_epoch": feeder.steps_per_epoch}
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return {"x": endless_dataset(feeder), "steps_per_epoch": feeder.steps_per_epoch}
+
+    def worker_batches(context):
+        return endless_dataset(feeder).rebatch(context.get_per_replica_batch_size(feeder.batch_size))
+
+    return {"x": strategy.distribute_datasets_from_function(worker_batches), "steps_per_epoch": feeder.steps_per_epoch}
 
 
 def describe(config, dataset):

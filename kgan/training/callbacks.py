@@ -4,6 +4,7 @@ import contextlib
 import csv
 import importlib.util
 import io
+import json
 import math
 import threading
 import time
@@ -15,10 +16,11 @@ from kgan import fileio, imaging, plots
 from kgan.errors import UsageError
 from kgan.formats import run_folder
 from kgan.networks.batch_norm import plain_keras_model
-from kgan.training.checkpoint import save_checkpoint
+from kgan.training.checkpoint import checkpoint_file, save_checkpoint
 
 SAMPLE_COLUMNS = 10
 UNCONDITIONAL_GRID = 8
+SCORING_BATCH = 250
 LOSS_LIMIT = 1e3
 HISTORY_PANELS = (  # title, then (history column, label, colour) of each line
     ("Losses", (("d_loss", "discriminator", "tab:blue"), ("g_loss", "generator", "tab:orange"))),
@@ -61,7 +63,8 @@ class DivergenceGuard(keras.callbacks.Callback):
 
 class RunRecorder(keras.callbacks.Callback):
     """After each good epoch: calibrated EMA statistics, sample grid, generator.keras (and its
-    snapshot every `keep_every` epochs), checkpoint, history.csv and history.png.
+    snapshot every `keep_every` epochs), its score, checkpoint, generator_best.keras, history.csv,
+    metric-NAME.jsonl and history.png.
 
     Args:
         run_dir: the run folder (a pathlib.Path).
@@ -71,10 +74,15 @@ class RunRecorder(keras.callbacks.Callback):
         guard: the DivergenceGuard; epochs it stopped are not recorded.
         on_first_checkpoint: called once, after the first checkpoint is written.
         keep_every: keep a copy of generator.keras after every this many epochs; None for none.
+        scorer: a kgan.judge.epoch_score.EpochScorer that scores every epoch's generator; None for none.
+        keep_best: keep the generator with the best score as generator_best.keras (needs `scorer`).
+        writes: write the files; False in the processes of a run but its chief (kgan.training.cluster),
+            which only keep the history and calibrate as the chief does, so that every process holds the same
+            variables.
     """
 
     def __init__(self, run_dir, seed, images_per_epoch, history=(), guard=None, on_first_checkpoint=None,
-                 keep_every=None):  # fmt: skip
+                 keep_every=None, scorer=None, keep_best=False, writes=True):  # fmt: skip
         super().__init__()
         self.run_dir = run_dir
         self.seed = seed
@@ -83,10 +91,21 @@ class RunRecorder(keras.callbacks.Callback):
         self.guard = guard
         self.on_first_checkpoint = on_first_checkpoint
         self.keep_every = keep_every
+        self.scorer = scorer
+        self.keep_best = keep_best
+        self.writes = writes
+        self._best = None  # the bytes of generator_best.keras
         self._started = None
 
     def on_train_begin(self, logs=None):
         plots.require_matplotlib()  # history.png needs it: fail now, not after the first epoch
+        checkpoint = self.run_dir / run_folder.CHECKPOINT_FILE
+        if self.writes and self.keep_best and self.history and checkpoint.exists():
+            # The checkpoint holds the best generator of its epochs; a run killed after its checkpoint
+            # but before generator_best.keras was written gets that file back here.
+            self._best = checkpoint_file(checkpoint, run_folder.BEST_GENERATOR_FILE)
+            if self._best is not None:
+                fileio.write_bytes(self.run_dir / run_folder.BEST_GENERATOR_FILE, self._best)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._started = time.perf_counter()
@@ -99,20 +118,53 @@ class RunRecorder(keras.callbacks.Callback):
         row.update(seconds=round(seconds, 3), images_per_s=round(self.images_per_epoch / seconds, 1))
         self.history.append(row)
         self.model.calibrate_sampling_generator()
+        if not self.writes:
+            return
         imaging.save_png(run_folder.sample_grid_path(self.run_dir, epoch + 1), self.sample_grid())
         generator_file = self.run_dir / run_folder.GENERATOR_FILE
         with fileio.atomic_path(generator_file, suffix=".keras") as tmp:
             plain_keras_model(self.model.sampling_generator).save(tmp)
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
             fileio.write_bytes(run_folder.snapshot_path(self.run_dir, epoch + 1), generator_file.read_bytes())
-        save_checkpoint(self.run_dir / run_folder.CHECKPOINT_FILE, self.model, epoch + 1, self.history)
+        new_best = False
+        if self.scorer is not None:
+            started = time.perf_counter()
+            row[self.scorer.metric.name] = self.scorer.score(*self.scored_images())
+            row["metric_seconds"] = round(time.perf_counter() - started, 3)
+            new_best = self.keep_best and best_epoch(self.history, self.scorer.metric) == epoch + 1
+            if new_best:
+                self._best = generator_file.read_bytes()
+        kept = {run_folder.BEST_GENERATOR_FILE: self._best} if self._best is not None else None
+        save_checkpoint(self.run_dir / run_folder.CHECKPOINT_FILE, self.model, epoch + 1, self.history, kept)
+        if new_best:
+            fileio.write_bytes(self.run_dir / run_folder.BEST_GENERATOR_FILE, self._best)
         fileio.write_text(self.run_dir / run_folder.HISTORY_FILE, history_csv(self.history))
+        metric = self.scorer.metric if self.scorer is not None else None
+        if metric is not None:
+            fileio.write_text(
+                run_folder.metric_log_path(self.run_dir, metric.name),
+                metric_log(self.history, metric, self.scorer.num_images, self.run_dir, self.keep_best),
+            )
         plots.write_png(
-            self.run_dir / run_folder.HISTORY_PLOT_FILE, lambda figure: draw_history(figure, self.history), HISTORY_SIZE
+            self.run_dir / run_folder.HISTORY_PLOT_FILE,
+            lambda figure: draw_history(figure, self.history, metric),
+            HISTORY_SIZE,
         )
         if self.on_first_checkpoint is not None:
             self.on_first_checkpoint()
             self.on_first_checkpoint = None
+
+    def scored_images(self):
+        """(uint8 images, labels) of the sampling generator for the epoch's score: the same noise every epoch."""
+        model, count = self.model, self.scorer.num_images
+        rng = np.random.default_rng([self.seed, 1])
+        z = rng.standard_normal((count, model.latent_dim)).astype(np.float32)
+        labels = np.arange(count, dtype=np.int32) % model.num_classes if model.num_classes else np.full(count, -1)
+        batches = [
+            model.sampling_generator(model.generator_inputs(z[rows], labels[rows]), training=False)
+            for rows in (slice(start, start + SCORING_BATCH) for start in range(0, count, SCORING_BATCH))
+        ]
+        return imaging.to_uint8(np.concatenate([keras.ops.convert_to_numpy(batch) for batch in batches])), labels
 
     def sample_grid(self):
         """Fixed-noise samples: one row per class when conditional, else an 8 x 8 grid."""
@@ -201,28 +253,86 @@ def tensorboard_callbacks(run_dir):
     ]
 
 
-def draw_history(figure, rows):
-    """Draws the losses and the discriminator's mean outputs per epoch, on two panels sharing the epochs.
+def draw_history(figure, rows, metric=None):
+    """Draws the losses, the discriminator's mean outputs and the score per epoch, on panels sharing the epochs.
 
     Args:
         figure: the matplotlib Figure to draw on (see kgan.plots.render).
-        rows: the history rows: epoch, d_loss, g_loss, d_real and d_fake.
+        rows: the history rows: epoch, d_loss, g_loss, d_real and d_fake (and the metric's column).
+        metric: the kgan.metrics.registry.Metric of the score panel, its best epoch marked; None for none.
     """
     from matplotlib.ticker import MaxNLocator
 
     epochs = [row["epoch"] for row in rows]
     marker = "o" if len(rows) <= MARKED_EPOCHS else None
-    panels = figure.subplots(len(HISTORY_PANELS), 1, sharex=True)
+    panels = figure.subplots(len(HISTORY_PANELS) + (metric is not None), 1, sharex=True)
     for axes, (title, series) in zip(panels, HISTORY_PANELS):
         for key, label, colour in series:
             axes.plot(epochs, [row[key] for row in rows], label=label, color=colour, marker=marker, markersize=4)
         axes.set_title(title)
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
-    outputs = panels[-1]
+    outputs = panels[len(HISTORY_PANELS) - 1]
     outputs.axhline(0.5, color="0.6", linewidth=1, linestyle="--", zorder=1)
     outputs.set_ylim(0, 1)
-    outputs.xaxis.set_major_locator(MaxNLocator(integer=True))
-    outputs.set_xlabel("epoch")
+    if metric is not None:
+        scored = [row for row in rows if metric.name in row]
+        axes = panels[-1]
+        axes.plot([row["epoch"] for row in scored], [row[metric.name] for row in scored], color="tab:red",
+                  marker=marker, markersize=4, label=metric.name)  # fmt: skip
+        best = best_epoch(rows, metric)
+        if best is not None:
+            axes.axvline(best, color="0.6", linewidth=1, linestyle="--", zorder=1, label=f"best: epoch {best}")
+        direction = "higher" if metric.higher_is_better else "lower"
+        axes.set_title(f"Score of each epoch's generator ({direction} is better)")
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
+    panels[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
+    panels[-1].set_xlabel("epoch")
+
+
+def best_epoch(rows, metric):
+    """The epoch of the history rows with the best `metric` score (the earliest of equals); None when none has one.
+
+    Args:
+        rows: history rows.
+        metric: a kgan.metrics.registry.Metric.
+    """
+    best = None
+    for row in rows:
+        if metric.name in row and (best is None or metric.better(row[metric.name], best[metric.name])):
+            best = row
+    return None if best is None else best["epoch"]
+
+
+def metric_log(rows, metric, num_images, run_dir, keep_best):
+    """RUN_DIR/metric-NAME.jsonl: one JSON line per scored epoch, naming its grid and kept generator files.
+
+    Args:
+        rows: history rows.
+        metric: the kgan.metrics.registry.Metric scored.
+        num_images: generated images per score.
+        run_dir: the run folder (file names are relative to it).
+        keep_best: whether generator_best.keras is kept (the best line then says `"best": true`).
+    """
+    best = best_epoch(rows, metric) if keep_best else None
+    lines = []
+    for row in rows:
+        if metric.name not in row:
+            continue
+        epoch = row["epoch"]
+        snapshot = run_folder.snapshot_path(run_dir, epoch)
+        line = {
+            "epoch": epoch,
+            "metric": metric.name,
+            "value": row[metric.name],
+            "higher_is_better": metric.higher_is_better,
+            "images": num_images,
+            "seconds": row.get("metric_seconds"),
+            "samples": run_folder.sample_grid_path(run_dir, epoch).relative_to(run_dir).as_posix(),
+            "snapshot": snapshot.relative_to(run_dir).as_posix() if snapshot.exists() else None,
+            "best": epoch == best,
+        }
+        lines.append(json.dumps(line) + "\n")
+    return "".join(lines)
 
 
 def history_csv(rows):

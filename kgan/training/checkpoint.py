@@ -27,7 +27,10 @@ def _variable_groups(model):
     return groups
 
 
-def save_checkpoint(path, model, epoch, history):
+FILE_PREFIX = "file/"
+
+
+def save_checkpoint(path, model, epoch, history, files=None):
     """Writes the model's whole training state after `epoch` epochs, atomically.
 
     Args:
@@ -35,6 +38,8 @@ def save_checkpoint(path, model, epoch, history):
         model: a compiled kgan DCGAN.
         epoch: completed epochs.
         history: list of per-epoch dicts (history.csv rows so far).
+        files: {name: bytes} of files that must stay consistent with this state (the kept best
+            generator); checkpoint_file reads them back.
     """
     arrays = {
         f"{group}/{index}": keras.ops.convert_to_numpy(variable)
@@ -43,6 +48,8 @@ def save_checkpoint(path, model, epoch, history):
     }
     arrays["epoch"] = np.asarray(epoch)
     arrays["history"] = np.asarray(json.dumps(history))
+    for name, content in (files or {}).items():
+        arrays[FILE_PREFIX + name] = np.frombuffer(content, np.uint8)
     with fileio.atomic_path(path, suffix=".npz") as tmp:
         np.savez(tmp, **arrays)
 
@@ -78,3 +85,10 @@ def load_checkpoint(path, model):
                 )
             variable.assign(value)
     return epoch, history
+
+
+def checkpoint_file(path, name):
+    """The bytes of a file saved in the checkpoint with save_checkpoint(files=...), or None when it holds none."""
+    with np.load(path, allow_pickle=False) as archive:
+        key = FILE_PREFIX + name
+        return archive[key].tobytes() if key in archive.files else None

@@ -13,7 +13,7 @@ from tests.conftest import ROOT, TINY
 
 # Option: (its default as docs/training.md's option table spells it, the value `kgan train` then receives).
 DOCUMENTED_DEFAULTS = {
-    "--backend": ("`$KERAS_BACKEND`, else tensorflow", None),
+    "--backend": ("`$KERAS_BACKEND`, else tensorflow; with `--resume`, the run's", None),
     "--dataset": ("`digits`", "digits"),
     "--image-size": ("the dataset's (28 for digits, 64 for image folders)", None),
     "--channels": ("the dataset's", None),
@@ -40,13 +40,19 @@ DOCUMENTED_DEFAULTS = {
     "--seed": ("0", 0),
     "--jit": ("by backend and device", None),
     "--precision": ("`auto`", "auto"),
-    "--devices": ("1", 1),
+    "--devices": ("1; with `--resume`, the run's", 1),
+    "--coordinator": ("`$JAX_COORDINATOR_ADDRESS`", None),
+    "--num-processes": ("`$JAX_NUM_PROCESSES` else 1", None),
+    "--process-id": ("`$JAX_PROCESS_ID`", None),
     "--tensorboard": ("off", False),
     "--keep-every": ("off", None),
+    "--metric": ("none", None),
+    "--keep-best": ("off", False),
     "--resume": ("", False),
     "--overwrite": ("", False),
 }
-NOT_IN_CONFIG = ("backend", "resume", "overwrite")  # how to run, not what the run is
+# How to run, not what the run is.
+NOT_IN_CONFIG = ("backend", "resume", "overwrite", "coordinator", "num_processes", "process_id")
 # What a run on 16 px digits makes of the defaults it resolves when it starts.
 RESOLVED_FOR_16_PX_DIGITS = {"channels": 1, "conditional": True, "upsampling": "pixel_shuffle"}
 
@@ -109,7 +115,9 @@ def test_a_run_with_the_defaults_records_them(runner, tmp_path):
 def test_export_and_evaluate_defaults_are_the_documented_ones():
     assert documented_defaults("export.md")["--opset"] == "`17`"
     assert "(default: 17)" in option(export_onnx_command, "opset").help and DEFAULT_OPSET == 17
-    assert documented_defaults("evaluate.md")["--metrics"] == "all but `inception`"
+    assert documented_defaults("evaluate.md")["--metrics"] == "all but `accuracy` and `inception`"
     metrics_help = option(evaluate, "metrics").help
-    assert "among fid,kid,is,prdc,cas,augment,inception (default: all but inception;" in metrics_help
+    assert "among fid,kid,is,prdc,accuracy,cas,augment,inception (default: all but accuracy and inception;" in (
+        metrics_help
+    )
     assert DEFAULT_METRICS == ("fid", "kid", "is", "prdc", "cas", "augment")

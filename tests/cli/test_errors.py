@@ -126,7 +126,7 @@ def test_a_failing_metric_is_one_line_and_writes_no_report(tmp_path, monkeypatch
     def degenerate(*args, **kwargs):
         raise ValueError("real features contain NaN or infinite values")
 
-    monkeypatch.setattr("kgan.evaluation.scores.fid_from_features", degenerate)
+    monkeypatch.setattr("kgan.metrics.registry.fid_from_features", degenerate)
     monkeypatch.setenv("KGAN_CACHE_DIR", str(tmp_path / "cache"))
     result = run_kgan("evaluate", TINY_RUN, "--dataset", "digits", "-n", 100, "--metrics", "fid",
                       "--classifier-epochs", 1, "--seeds", 0, "--out", tmp_path / "report")  # fmt: skip

@@ -220,6 +220,22 @@ def test_feeder_steps_beyond_one_pass():
     assert sorted(order[: len(dataset)]) == list(range(len(dataset)))  # whole passes first
 
 
+def test_each_process_feeds_its_share_of_every_batch():
+    from kgan.data.batches import BatchFeeder
+
+    dataset = load_dataset("digits", image_size=16)
+    whole = BatchFeeder(dataset, batch_size=6, seed=1, conditional=True)
+    shares = [BatchFeeder(dataset, batch_size=6, seed=1, conditional=True, share=(index, 3)) for index in range(3)]
+    for feeder in [whole, *shares]:
+        feeder.on_epoch_begin()
+    images, labels = whole[4]
+    np.testing.assert_array_equal(np.concatenate([share[4][0] for share in shares]), images)
+    np.testing.assert_array_equal(np.concatenate([share[4][1] for share in shares]), labels)
+    assert shares[1][4][0].shape == (2, 16, 16, 1)
+    with pytest.raises(ValueError, match="share 0 of 4 does not split a batch of 6 evenly"):
+        BatchFeeder(dataset, batch_size=6, seed=1, share=(0, 4))
+
+
 @pytest.mark.parametrize("conditional", [True, False])
 def test_tensorflow_pipeline_yields_the_feeders_batches_epoch_after_epoch(conditional):
     pytest.importorskip("tensorflow")

@@ -8,15 +8,16 @@ import numpy as np
 import pytest
 
 from kgan.data import ImageDataset, load_dataset
+from kgan.data.splits import held_out_mask
 from kgan.errors import UsageError
 from kgan.evaluation.augmentation import augmentation_gain, per_class_subset
 from kgan.evaluation.cas import classification_accuracy_score
-from kgan.evaluation.classifier import ClassifierSettings
 from kgan.evaluation.inception import INCEPTION_SIZE, inception_inputs
 from kgan.evaluation.memorisation import nearest_neighbours, pixel_vectors
 from kgan.evaluation.options import parse_k
-from kgan.evaluation.real_data import RealSplits, held_out_mask
+from kgan.evaluation.real_data import RealSplits
 from kgan.evaluation.scores import over_runs
+from kgan.judge.classifier import ClassifierSettings
 from tests.conftest import ROOT, TINY_RUN
 from tests.helpers import assert_one_line_error, drawn_by_matplotlib, modules_loaded_by, run_kgan
 
@@ -62,7 +63,7 @@ def test_report_json_figures_and_summary_table(full, run_dir):
     assert report["figures"] == FIGURES
     assert all(drawn_by_matplotlib((out / name).read_bytes()) for name in FIGURES)
     assert report["generator"] == {
-        "path": str(run_dir), "kind": "run", "image_shape": [16, 16, 1], "num_classes": 10,
+        "path": str(run_dir), "kind": "run", "file": "generator.keras", "image_shape": [16, 16, 1], "num_classes": 10,
         "class_names": [str(digit) for digit in range(10)],
     }  # fmt: skip
     assert report["data"]["split"] == "last 1/8 of each class"

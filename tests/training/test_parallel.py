@@ -3,6 +3,7 @@ host devices; TensorFlow's logical CPUs). A host with one accelerator can make n
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 
 from kgan.config import TrainConfig
 from kgan.errors import UsageError
-from kgan.training.parallel import check_batch_split, resolve_devices
+from kgan.training.cluster import ONE_PROCESS, Cluster, join_cluster
+from kgan.training.parallel import check_batch_split, devices_that_fit, resolve_devices
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -91,6 +93,26 @@ def test_tensorflow_replicas_gradients_sum_to_one_devices(two_device_runs):
     np.testing.assert_allclose(report["summed_gradient"], [2.0, -4.0], rtol=1e-6)  # d/dw sum(w^2), once
 
 
+def test_plain_resume_goes_on_with_the_runs_backend_and_devices(two_device_runs, tmp_path):
+    """`kgan train --resume --out RUN` of a `--devices 2` run, $KERAS_BACKEND naming the other backend: it
+    resumes on the run's backend, on 2 devices where there are 2 (JAX's forced host devices), else on 1."""
+    out, _ = two_device_runs
+    shutil.copytree(out / "two", tmp_path / "run")
+    backend = keras.config.backend()
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2", PYTHONPATH=str(ROOT),
+               KERAS_BACKEND="jax" if backend == "tensorflow" else "tensorflow")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", "from cli.main import cli; cli()", "train", "--resume", "--epochs",
+                             str(SETTINGS["epochs"] + 2), "--out", str(tmp_path / "run")],
+                            env=env, capture_output=True, text=True, timeout=600, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    if backend == "jax":  # TensorFlow's logical CPU devices exist only where the process makes them
+        expected = "and 2 devices (config.json: 2)."
+    else:
+        expected = "and 1 device (config.json: 2, more than this machine has)."
+    assert f"Resumed on {backend} (config.json; it last trained on {backend}) {expected}" in result.stdout
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["train"]["devices"] == 2
+
+
 def test_two_device_run_exports(two_device_runs, tmp_path):
     from kgan.export import export_onnx
 
@@ -110,3 +132,40 @@ def test_the_batch_must_split_evenly():
         check_batch_split(15, ["cpu:0", "cpu:1"])
     with pytest.raises(UsageError, match="devices must be an integer >= 1, not 0"):
         TrainConfig(devices=0)
+
+
+def test_a_resumed_run_takes_the_devices_it_can():
+    visible = len(resolve_devices("all"))
+    assert devices_that_fit(visible, 16) == visible
+    assert devices_that_fit("all", 16) == "all"
+    assert devices_that_fit(visible + 1, 16) == max(n for n in range(1, visible + 1) if 16 % n == 0)
+    assert devices_that_fit(1, 16, Cluster(index=0, count=2)) == "all"
+
+
+def test_one_process_unless_told_otherwise(monkeypatch):
+    for name in ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES", "JAX_PROCESS_ID", "TF_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    assert join_cluster() == ONE_PROCESS and ONE_PROCESS.is_chief and ONE_PROCESS.count == 1
+    if keras.config.backend() == "jax":
+        assert join_cluster(num_processes=1) == ONE_PROCESS
+        monkeypatch.setenv("JAX_NUM_PROCESSES", "two")
+        with pytest.raises(UsageError, match="JAX_NUM_PROCESSES is 'two', not an integer"):
+            join_cluster()
+        with pytest.raises(UsageError, match="process id 2 is not one of 0 to 1"):
+            join_cluster("127.0.0.1:1", 2, 2)
+    else:
+        with pytest.raises(UsageError, match="--coordinator, --num-processes set up JAX's processes; TensorFlow's"):
+            join_cluster("127.0.0.1:1", 2)
+        monkeypatch.setenv("TF_CONFIG", "{not json")
+        with pytest.raises(UsageError, match="TF_CONFIG is not a cluster description"):
+            join_cluster()
+        monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["127.0.0.1:1"]}}))
+        assert join_cluster() == ONE_PROCESS
+
+
+def test_a_run_of_several_processes_trains_on_all_their_devices():
+    cluster = Cluster(index=0, count=2)
+    visible = len(resolve_devices("all"))
+    assert len(resolve_devices("all", cluster)) == visible
+    with pytest.raises(UsageError, match="a run of 2 processes trains on all .* use --devices all"):
+        resolve_devices(visible + 1 if visible == 1 else 1, cluster)

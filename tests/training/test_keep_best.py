@@ -1,0 +1,156 @@
+"""`kgan train --metric NAME --keep-best`: every epoch scored, the best generator kept, through resume and export."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from kgan.config import TrainConfig
+from kgan.errors import KganError, UsageError
+from kgan.evaluation.sources import open_generator
+from kgan.formats import run_folder
+from kgan.judge.epoch_score import EpochScorer
+from kgan.metrics.registry import METRICS
+from kgan.training import run as training_run
+from kgan.training.run import resume_run, start_run
+from tests.conftest import TINY
+from tests.helpers import assert_one_line_error, run_kgan
+
+
+@pytest.fixture(scope="session")
+def classifier_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("classifiers")
+
+
+@pytest.fixture(autouse=True)
+def shared_classifier_cache(monkeypatch, classifier_cache):
+    """One cache for the session: the digits classifier of --metric trains once."""
+    monkeypatch.setenv("KGAN_CACHE_DIR", str(classifier_cache))
+
+
+class ScriptedScorer:
+    """Stands in for EpochScorer: the scores of a metric, one per epoch, in a given order."""
+
+    def __init__(self, scores, metric="kid"):
+        self.metric = METRICS[metric]
+        self.num_images = 20
+        self.scores = iter(scores)
+
+    def score(self, images, labels):
+        assert images.dtype == np.uint8 and len(images) == len(labels) == self.num_images
+        return next(self.scores)
+
+
+def scripted(monkeypatch, scores, metric="kid"):
+    monkeypatch.setattr(training_run, "EpochScorer", lambda dataset, name: ScriptedScorer(scores, metric))
+
+
+def weights(path):
+    return keras.saving.load_model(path, compile=False).get_weights()
+
+
+def assert_same_weights(path, other):
+    for mine, theirs in zip(weights(path), weights(other), strict=True):
+        np.testing.assert_array_equal(mine, theirs)
+
+
+def metric_lines(run_dir, metric="kid"):
+    return [json.loads(line) for line in run_folder.metric_log_path(run_dir, metric).read_text().splitlines()]
+
+
+def config(**overrides):
+    return TrainConfig(**{**TINY, "metric": "kid", "keep_best": True, "keep_every": 1, **overrides})
+
+
+@pytest.mark.parametrize("metric, scores, best", [("kid", [3.0, 1.0, 2.0], 2), ("accuracy", [0.2, 0.1, 0.3], 3)])
+def test_keeps_the_generator_of_the_best_scored_epoch(tmp_path, monkeypatch, metric, scores, best):
+    scripted(monkeypatch, scores, metric)
+    run_dir = tmp_path / "run"
+    result = start_run(config(epochs=3, metric=metric), run_dir, verbose=0)
+    assert result.best_epoch == best
+    assert_same_weights(run_dir / "generator_best.keras", run_folder.snapshot_path(run_dir, best))
+    lines = metric_lines(run_dir, metric)
+    assert [line["value"] for line in lines] == scores
+    assert [line["best"] for line in lines] == [epoch == best for epoch in (1, 2, 3)]
+    assert lines[0]["snapshot"] == "snapshots/generator_epoch_001.keras" and lines[0]["images"] == 20
+    assert [row[metric] for row in result.history] == scores  # history.csv has the column too
+    assert f"{metric},metric_seconds" in (run_dir / "history.csv").read_text().splitlines()[0]
+
+
+def test_resume_keeps_the_best_and_restores_it_from_the_checkpoint(tmp_path, monkeypatch):
+    run_dir = tmp_path / "run"
+    scripted(monkeypatch, [1.0, 2.0])
+    start_run(config(epochs=2), run_dir, verbose=0)
+    best_weights = weights(run_dir / "generator_best.keras")
+    # A run killed after its checkpoint but before generator_best.keras was written (here: lost) gets it back.
+    (run_dir / "generator_best.keras").unlink()
+    scripted(monkeypatch, [5.0])
+    result = resume_run(run_dir, verbose=0, epochs=3)
+    assert result.best_epoch == 1
+    for restored, kept in zip(weights(run_dir / "generator_best.keras"), best_weights, strict=True):
+        np.testing.assert_array_equal(restored, kept)
+    assert [line["best"] for line in metric_lines(run_dir)] == [True, False, False]
+    scripted(monkeypatch, [0.5])
+    assert resume_run(run_dir, verbose=0, epochs=4).best_epoch == 4
+    assert_same_weights(run_dir / "generator_best.keras", run_folder.snapshot_path(run_dir, 4))
+
+
+def test_a_real_score_ranks_epochs_and_export_and_evaluate_read_the_kept_generator(tmp_path):
+    run_dir = tmp_path / "run"
+    result = start_run(config(epochs=2), run_dir, verbose=0)
+    lines = metric_lines(run_dir)
+    values = [line["value"] for line in lines]
+    assert len(values) == 2 and all(np.isfinite(values))
+    assert result.best_epoch == 1 + int(np.argmin(values))
+    assert_same_weights(run_dir / "generator_best.keras", run_folder.snapshot_path(run_dir, result.best_epoch))
+    assert open_generator(run_dir, "best").describe()["file"] == "generator_best.keras"
+    exported = run_kgan("export", "onnx", run_dir, "--epoch", "best")
+    assert exported.exit_code == 0, exported.output
+    assert (run_dir / "run-best.onnx").is_file()
+
+
+def test_the_epoch_scorer_scores_real_images_better_than_noise():
+    from kgan.data import load_dataset
+
+    digits = load_dataset("digits", 16, 1)
+    scorer = EpochScorer(digits, "accuracy")
+    real = scorer.score(digits.images[:200], digits.labels[:200])
+    noise = np.random.default_rng(0).integers(0, 256, (200, 16, 16, 1), dtype=np.uint8)
+    assert real > 0.8 > scorer.score(noise, digits.labels[:200])
+    with pytest.raises(KganError, match="cannot score this epoch's generator with kid"):
+        EpochScorer(digits, "kid").score(digits.images[:1], digits.labels[:1])
+
+
+def test_keep_best_needs_a_metric():
+    with pytest.raises(UsageError, match="keep-best ranks the generators by a metric: give one too, e.g. --metric kid"):
+        TrainConfig(**{**TINY, "keep_best": True})
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--keep-best"], "keep-best ranks the generators by a metric"),
+        (["--metric", "accuracy", "--unconditional"], "--metric accuracy needs a conditional generator"),
+        (["--metric", "prdc"], "Invalid value for '--metric'"),
+    ],
+)
+def test_bad_metric_options_are_one_line_errors(tmp_path, args, message):
+    run_dir = tmp_path / "run"
+    result = run_kgan("train", "--dataset", "digits", "--image-size", 16, "--epochs", 1, *args, "--out", run_dir)
+    assert message in assert_one_line_error(result)
+    assert not run_dir.exists()
+
+
+def test_the_best_generator_must_be_there_and_epoch_must_be_one(tmp_path, monkeypatch):
+    scripted(monkeypatch, [1.0])
+    run_dir = tmp_path / "run"
+    start_run(TrainConfig(**TINY), run_dir, verbose=0)
+    line = assert_one_line_error(run_kgan("export", "onnx", run_dir, "--epoch", "best"))
+    assert "has no generator_best.keras: train it with --metric NAME --keep-best" in line
+    assert "'soon' is neither an epoch" in assert_one_line_error(run_kgan("export", "onnx", run_dir, "--epoch", "soon"))
+    onnx = tmp_path / "g.onnx"
+    assert run_kgan("export", "onnx", run_dir, "-o", onnx).exit_code == 0
+    line = assert_one_line_error(run_kgan("evaluate", onnx, "--epoch", "best", "--dataset", "digits", "--out",
+                                          tmp_path / "report"))  # fmt: skip
+    assert "--epoch chooses a generator of a RUN_DIR" in line
