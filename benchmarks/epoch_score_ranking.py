@@ -16,7 +16,6 @@ that 1 means "ranks the epochs exactly as CAS does"), and which epoch each would
 
 import argparse
 import csv
-import json
 import statistics
 from pathlib import Path
 
@@ -40,6 +39,7 @@ def main():
 
     from kgan.data import ImageDataset
     from kgan.evaluation.sources import open_generator
+    from kgan.formats.run_folder import read_metric_log
     from kgan.judge.epoch_score import SCORED_IMAGES, EpochScorer
     from kgan.metrics.registry import METRICS, RANKING
 
@@ -52,8 +52,7 @@ def main():
             kgan("train", "--dataset", train_file, "--epochs", args.epochs, "--steps-per-epoch", args.steps_per_epoch,
                  "--metric", "kid", "--keep-every", args.keep_every, *args.train_options.split(),
                  "--out", run, "--overwrite")  # fmt: skip
-        history = [json.loads(line) for line in (run / "metric-kid.jsonl").read_text().splitlines()]
-        rows = {line["epoch"]: {} for line in history if line["snapshot"]}
+        rows = {line["epoch"]: {} for line in read_metric_log(run, "kid") if line["snapshot"]}
 
         train = np.load(train_file)
         dataset = ImageDataset(train["x"], train["y"], list(train["class_names"]), "train")

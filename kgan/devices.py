@@ -65,11 +65,7 @@ CPU_MEASUREMENTS = {
 def cpu_kind(cpuinfo_text):
     """The key of CPU_MEASUREMENTS that /proc/cpuinfo's text describes: "avx512_bf16" for CPUs with bfloat16 units
     (AMX CPUs have avx512_bf16 too), "avx2" for AVX2 without them, None for anything else."""
-    flags = set()
-    for line in cpuinfo_text.splitlines():
-        key, _, value = line.partition(":")
-        if key.strip() == "flags":
-            flags.update(value.split())
+    flags = _cpu_flags(cpuinfo_text)
     if flags & set(BFLOAT16_CPU_FLAGS):
         return "avx512_bf16"
     return "avx2" if "avx2" in flags else None
@@ -106,12 +102,17 @@ def cpu_training_note(backend, precision):
 
 def cpu_bfloat16_flags(cpuinfo_text):
     """The BFLOAT16_CPU_FLAGS present in the `flags` lines of /proc/cpuinfo's text, sorted."""
-    found = set()
+    return sorted(_cpu_flags(cpuinfo_text) & set(BFLOAT16_CPU_FLAGS))
+
+
+def _cpu_flags(cpuinfo_text):
+    """Every flag of the `flags` lines of /proc/cpuinfo's text."""
+    flags = set()
     for line in cpuinfo_text.splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "flags":
-            found.update(set(value.split()) & set(BFLOAT16_CPU_FLAGS))
-    return sorted(found)
+            flags.update(value.split())
+    return flags
 
 
 def _cpu_has_bfloat16():

@@ -60,7 +60,6 @@ class Metric:
             has several values and none ranks alone (precision/recall).
         higher_is_better: the direction of `summary`.
         needs_labels: whether it compares the images' classes (conditional generators only).
-        description: one line for help texts.
     """
 
     name: str
@@ -68,7 +67,6 @@ class Metric:
     summary: str | None
     higher_is_better: bool
     needs_labels: bool
-    description: str
 
     def summary_value(self, values):
         """The ranking number of compute's result: the value itself, or its mean."""
@@ -107,14 +105,13 @@ def _accuracy(reference, images, seed):
 METRICS = {
     metric.name: metric
     for metric in (
-        Metric("fid", _fid, "fid", False, False, "Fréchet distance of the features (lower is better)"),
-        Metric("kid", _kid, "kid", False, False, "kernel distance of the features, unbiased (lower is better)"),
-        Metric("is", _inception_score, "is", True, False, "Inception Score of the class probabilities"),
-        Metric("prdc", _prdc, None, True, False, "precision, recall, density and coverage of the features"),
-        Metric("accuracy", _accuracy, "accuracy", True, True,
-               "how often the classifier sees the class each image was made for"),
+        Metric("fid", _fid, "fid", higher_is_better=False, needs_labels=False),
+        Metric("kid", _kid, "kid", higher_is_better=False, needs_labels=False),
+        Metric("is", _inception_score, "is", higher_is_better=True, needs_labels=False),
+        Metric("prdc", _prdc, None, higher_is_better=True, needs_labels=False),  # four values, none ranks alone
+        Metric("accuracy", _accuracy, "accuracy", higher_is_better=True, needs_labels=True),
     )
-}  # fmt: skip
+}
 RANKING = tuple(name for name, metric in METRICS.items() if metric.summary)
 
 

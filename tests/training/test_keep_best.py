@@ -1,7 +1,5 @@
 """`kgan train --metric NAME --keep-best`: every epoch scored, the best generator kept, through resume and export."""
 
-import json
-
 import keras
 import numpy as np
 import pytest
@@ -55,10 +53,6 @@ def assert_same_weights(path, other):
         np.testing.assert_array_equal(mine, theirs)
 
 
-def metric_lines(run_dir, metric="kid"):
-    return [json.loads(line) for line in run_folder.metric_log_path(run_dir, metric).read_text().splitlines()]
-
-
 def config(**overrides):
     return TrainConfig(**{**TINY, "metric": "kid", "keep_best": True, "keep_every": 1, **overrides})
 
@@ -70,7 +64,7 @@ def test_keeps_the_generator_of_the_best_scored_epoch(tmp_path, monkeypatch, met
     result = start_run(config(epochs=3, metric=metric), run_dir, verbose=0)
     assert result.best_epoch == best
     assert_same_weights(run_dir / "generator_best.keras", run_folder.snapshot_path(run_dir, best))
-    lines = metric_lines(run_dir, metric)
+    lines = run_folder.read_metric_log(run_dir, metric)
     assert [line["value"] for line in lines] == scores
     assert [line["best"] for line in lines] == [epoch == best for epoch in (1, 2, 3)]
     assert lines[0]["snapshot"] == "snapshots/generator_epoch_001.keras" and lines[0]["images"] == 20
@@ -90,7 +84,7 @@ def test_resume_keeps_the_best_and_restores_it_from_the_checkpoint(tmp_path, mon
     assert result.best_epoch == 1
     for restored, kept in zip(weights(run_dir / "generator_best.keras"), best_weights, strict=True):
         np.testing.assert_array_equal(restored, kept)
-    assert [line["best"] for line in metric_lines(run_dir)] == [True, False, False]
+    assert [line["best"] for line in run_folder.read_metric_log(run_dir, "kid")] == [True, False, False]
     scripted(monkeypatch, [0.5])
     assert resume_run(run_dir, verbose=0, epochs=4).best_epoch == 4
     assert_same_weights(run_dir / "generator_best.keras", run_folder.snapshot_path(run_dir, 4))
@@ -99,7 +93,7 @@ def test_resume_keeps_the_best_and_restores_it_from_the_checkpoint(tmp_path, mon
 def test_a_real_score_ranks_epochs_and_export_and_evaluate_read_the_kept_generator(tmp_path):
     run_dir = tmp_path / "run"
     result = start_run(config(epochs=2), run_dir, verbose=0)
-    lines = metric_lines(run_dir)
+    lines = run_folder.read_metric_log(run_dir, "kid")
     values = [line["value"] for line in lines]
     assert len(values) == 2 and all(np.isfinite(values))
     assert result.best_epoch == 1 + int(np.argmin(values))
