@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from kgan.data.sources import ImageDataset
+
 
 def held_out_mask(labels, test_size):
     """Boolean mask of `test_size` images taken from the end of each class, proportionally.
@@ -20,3 +22,8 @@ def held_out_mask(labels, test_size):
     mask = np.zeros(len(labels), bool)
     mask[np.argsort(rank, kind="stable")[:test_size]] = True
     return mask
+
+
+def subset(dataset, mask):
+    """The ImageDataset of `dataset`'s images (and labels) where boolean `mask` [N] is True."""
+    return ImageDataset(dataset.images[mask], dataset.labels[mask], dataset.class_names, dataset.name)

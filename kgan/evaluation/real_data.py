@@ -3,7 +3,7 @@
 import dataclasses
 
 from kgan.data import ImageDataset, load_dataset
-from kgan.data.splits import held_out_mask
+from kgan.data.splits import held_out_mask, subset
 from kgan.errors import UsageError
 
 DEFAULT_TEST_FRACTION = 1 / 8
@@ -42,7 +42,7 @@ class RealSplits:
             (ImageDataset, boolean mask [len(train)] of the reference images).
         """
         is_reference = held_out_mask(self.train.labels, self.reference_size())
-        return _subset(self.train, ~is_reference), is_reference
+        return subset(self.train, ~is_reference), is_reference
 
     def describe(self):
         return {
@@ -97,7 +97,7 @@ def load_real_splits(dataset, image_shape, test_dataset=None, test_size=None):
             f"for dataset {dataset} ({len(real)} images), not {test_size}"
         )
     is_test = held_out_mask(real.labels, test_size)
-    return _checked(RealSplits(_subset(real, ~is_test), _subset(real, is_test), split))
+    return _checked(RealSplits(subset(real, ~is_test), subset(real, is_test), split))
 
 
 def _labelled(dataset):
@@ -107,10 +107,6 @@ def _labelled(dataset):
             "labelled real images (.npz with labels, IDX with a labels file, or one folder per class)"
         )
     return dataset
-
-
-def _subset(dataset, mask):
-    return ImageDataset(dataset.images[mask], dataset.labels[mask], dataset.class_names, dataset.name)
 
 
 def _checked(splits):

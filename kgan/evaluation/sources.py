@@ -87,7 +87,6 @@ class RunSource:
 
     def __init__(self, run_dir, epoch=None):
         self.path = Path(run_dir)
-        self.epoch = epoch
         description = run_folder.read_description(self.path)
         self._generator_path = run_folder.generator_path(self.path, epoch)
         self.image_shape = description.image_shape

@@ -8,8 +8,7 @@ metric of kgan.metrics.registry.
 
 import numpy as np
 
-from kgan.data import ImageDataset
-from kgan.data.splits import held_out_mask
+from kgan.data.splits import held_out_mask, subset
 from kgan.errors import KganError, UsageError
 from kgan.judge.classifier import ClassifierSettings, reference_classifier
 from kgan.metrics.registry import METRICS, RANKING, ScoredImages
@@ -50,7 +49,6 @@ class EpochScorer:
 
     Attributes:
         metric: the registry's Metric.
-        cached: whether the classifier came from the cache.
         num_images: how many generated images each score takes.
     """
 
@@ -58,10 +56,7 @@ class EpochScorer:
         self.metric = METRICS[metric]
         size = min(MAX_REFERENCE_IMAGES, max(MIN_REFERENCE_IMAGES, round(len(dataset) * REFERENCE_FRACTION)))
         is_reference = held_out_mask(dataset.labels, size)
-        learnt = ImageDataset(
-            dataset.images[~is_reference], dataset.labels[~is_reference], dataset.class_names, dataset.name
-        )
-        self._classifier, _, self.cached = reference_classifier(learnt, settings, cache_dir)
+        self._classifier, _, _ = reference_classifier(subset(dataset, ~is_reference), settings, cache_dir)
         self._reference = self._classifier.features_and_probabilities(dataset.images[is_reference])[0]
         self.num_images = SCORED_IMAGES
 
