@@ -44,6 +44,11 @@ RECIPES = {
     "sn-hinge": "--spectral-norm --loss hinge",
     "sn-hinge-diffaugment": "--spectral-norm --loss hinge --diffaugment translation,color,cutout",
     "r1-diffaugment": "--r1 1 --r1-every 16 --diffaugment translation,color,cutout",
+    # SNGAN's Adam (beta_1 0, beta_2 0.9) with SAGAN's and BigGAN's two time-scales (1e-4 for G, 4e-4 for D)
+    "sngan": "--spectral-norm --loss hinge --beta1 0 --beta2 0.9 --lr 1e-4 --d-lr 4e-4",
+    # StyleGAN2-ADA's heuristic gamma = 0.0002 * size^2 / batch: 0.0032 at 32 px, 0.0128 at 64 px (batch 64)
+    "r1-heuristic-32": "--r1 0.0032 --r1-every 16",
+    "r1-heuristic-64": "--r1 0.0128 --r1-every 16",
 }
 RESULTS_FILE = "results.jsonl"
 

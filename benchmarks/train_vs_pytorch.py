@@ -7,9 +7,12 @@ A variant is SIDE-PRECISION[+OPTION...]: SIDE tf, jax (kgan on that backend; PRE
 bfloat16, as --precision) or torch (benchmarks/torch_peer.py; float32, or bfloat16 under autocast). Options:
 g1 / g2, one or two generator forwards per step (kgan train --generator-forwards; default
 --generator-forwards); for torch also contiguous (NCHW memory rather than channels_last) and compile
-(torch.compile). The default list is what a user of this CPU would pick from: kgan's defaults on both backends,
-and torch eager float32 (contiguous and channels_last), torch.compile, pytorch/examples' one-forward step, and
-bfloat16 autocast only where the CPU has bfloat16 units (/proc/cpuinfo flags).
+(torch.compile); for tf also xla (the step jit-compiled, kgan train --jit) and interN / intraN
+(TensorFlow's inter-op and intra-op thread pools of N threads, TF_NUM_INTEROP_THREADS /
+TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores). The default list is what
+a user of this CPU would pick from: kgan's defaults on both backends, and torch eager float32 (contiguous and
+channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 autocast only where the CPU
+has bfloat16 units (/proc/cpuinfo flags).
 
 Each variant runs in its own process: kgan's builds the default conditional model as `kgan train` does
 (TrainConfig, prepare_data, build_model, fit on fit_inputs(batch_feeder)) from random images in a temporary .npz;
@@ -45,7 +48,7 @@ from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare
 args = json.loads(sys.argv[1])
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"],
-                     generator_forwards=args["generator_forwards"])
+                     generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None)
 dataset, config = prepare_data(config)
 model = build_model(config, dataset)
 feeder = batch_feeder(config, dataset)
@@ -63,22 +66,31 @@ TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
 KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2"), ("g1", "g2", "contiguous", "compile")
+TF_OPTIONS = ("xla",)  # and interN, intraN
+THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
 NUM_CLASSES = 10
 
 
 def parse_variant(variant, default_forwards):
-    """(side, precision, generator forwards, torch_peer flags) of a variant name; ValueError when malformed."""
+    """(side, precision, generator forwards, torch_peer flags, environment, jit) of a variant name; ValueError
+    when malformed."""
     name, *options = variant.split("+")
     side, _, precision = name.partition("-")
-    allowed = TORCH_OPTIONS if side == "torch" else KGAN_OPTIONS
+    allowed = TORCH_OPTIONS if side == "torch" else KGAN_OPTIONS + (TF_OPTIONS if side == "tf" else ())
     if side not in (*KGAN_SIDES, "torch") or precision not in (TORCH_PRECISIONS if side == "torch" else PRECISIONS):
         raise ValueError(f"{variant}: not tf-, jax- or torch-PRECISION")
-    if any(option not in allowed for option in options):
-        raise ValueError(f"{variant}: options are {', '.join(allowed)}")
+    env = {}
+    for option in options:
+        pool = option.rstrip("0123456789")
+        if side == "tf" and pool in THREAD_POOLS and option[len(pool):].isdigit():
+            env[THREAD_POOLS[pool]] = option[len(pool):]
+        elif option not in allowed:
+            raise ValueError(f"{variant}: options are {', '.join(allowed)}{', interN, intraN' * (side == 'tf')}")
     forwards = [int(option[1]) for option in options if option in ("g1", "g2")]
     extra = [{"contiguous": "--memory-format=contiguous", "compile": "--compile"}[option]
              for option in options if option in ("contiguous", "compile")]  # fmt: skip
-    return side, precision, (forwards or [default_forwards])[-1], extra
+    jit = True if "xla" in options else None
+    return side, precision, (forwards or [default_forwards])[-1], extra, env, jit
 
 
 def default_variants(has_bfloat16_units):
@@ -100,7 +112,7 @@ def run_json(command, env=None):
 
 def measure(variant, options, npz_path):
     """(resolved precision, images/s of each kept epoch) of one run of `variant`."""
-    side, precision, forwards, extra = parse_variant(variant, options.generator_forwards)
+    side, precision, forwards, extra, threads, jit = parse_variant(variant, options.generator_forwards)
     settings = dict(batch_size=options.batch_size, steps=options.steps, epochs=options.epochs,
                     generator_forwards=forwards)  # fmt: skip
     if side == "torch":
@@ -109,8 +121,8 @@ def measure(variant, options, npz_path):
                    f"--channels={channels(options.image_size)}", f"--precision={precision}",
                    *flags, *extra]  # fmt: skip
         return f"{precision} (autocast)" if precision == "bfloat16" else precision, run_json(command)
-    env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3")
-    payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision})
+    env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3", **threads)
+    payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision, "jit": jit})
     result = run_json([sys.executable, "-c", WORKER, payload], env=env)
     return result["precision"], result["rates"]
 

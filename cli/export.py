@@ -8,6 +8,7 @@ from cli.backend import BACKENDS, select_backend
 from cli.errors import reports_errors
 from cli.params import EPOCH, EPOCH_HELP
 from kgan.errors import UsageError
+from kgan.formats import run_folder
 from kgan.formats.onnx_contract import DEFAULT_OPSET
 
 
@@ -55,6 +56,21 @@ def export_onnx_command(run_dirs, output, opset, uint8, backend, epoch, temperat
     click.echo(
         f"Exported {result.path} ({_file_size(result.path)}): max abs diff vs keras "
         f"{result.max_abs_diff:.1e}, {result.seconds:.1f} s."
+    )
+    if epoch is None and len(run_dirs) == 1:
+        _mention_best(run_dirs[0])
+
+
+def _mention_best(run_dir):
+    """Says so when the run kept a generator that scored better than the last one just exported."""
+    scores = run_folder.best_and_last_scores(run_dir)
+    if scores is None or scores[0]["epoch"] == scores[1]["epoch"]:
+        return
+    best, last = scores
+    click.echo(
+        f"{run_dir} also keeps the generator of epoch {best['epoch']}, its best by {best['metric']} "
+        f"({best['value']:.4g}, against {last['value']:.4g} at epoch {last['epoch']}): "
+        f"kgan export onnx {run_dir} --epoch best"
     )
 
 

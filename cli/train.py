@@ -8,8 +8,10 @@ import click
 from cli.backend import BACKENDS, select_backend
 from cli.errors import reports_errors
 from kgan.config import (
+    AUTO_METRIC,
     CHANGEABLE_ON_RESUME,
     GENERATOR_FORWARDS,
+    IMAGES_TRAINED_PER_SCORE,
     LOSSES,
     PIXEL_SHUFFLE_MAX_SIZE,
     PRECISIONS,
@@ -23,6 +25,7 @@ from kgan.formats import run_folder
 from kgan.metrics.registry import RANKING
 
 DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
+NO_METRIC = "none"  # --metric's spelling of TrainConfig(metric=None)
 
 
 @click.command()
@@ -55,6 +58,8 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--d-lr", type=float, default=DEFAULTS.d_lr,
               help="Adam learning rate of the discriminator, for two time-scales (TTUR; default: --lr).")
 @click.option("--beta1", "beta_1", type=float, default=DEFAULTS.beta_1, show_default=True, help="Adam beta_1.")
+@click.option("--beta2", "beta_2", type=float, default=DEFAULTS.beta_2, show_default=True,
+              help="Adam beta_2 (SNGAN: --beta1 0 --beta2 0.9).")
 @click.option("--ema/--no-ema", default=DEFAULTS.ema, show_default=True,
               help="Sample and export an EMA of the generator.")
 @click.option("--ema-decay", type=float, default=DEFAULTS.ema_decay, show_default=True)
@@ -102,14 +107,20 @@ DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the libr
 @click.option("--keep-every", type=int, default=DEFAULTS.keep_every, metavar="N",
               help="Also keep the generator of every Nth epoch: RUN_DIR/snapshots/generator_epoch_NNN.keras "
                    "(default: only the last, generator.keras).")
-@click.option("--metric", type=click.Choice(RANKING), default=DEFAULTS.metric,
-              help="Score every epoch's generator: 1,000 images against real ones held out of a classifier trained "
-                   "on the run's data (cached), into RUN_DIR/metric-NAME.jsonl, history.csv and history.png "
-                   "(default: no score). kid or fid: lower is better; accuracy: how often the classifier sees "
-                   "the class each image was made for (conditional runs).")
-@click.option("--keep-best/--no-keep-best", default=DEFAULTS.keep_best, show_default=True,
+@click.option("--metric", type=click.Choice((AUTO_METRIC, NO_METRIC, *RANKING)), default=DEFAULTS.metric,
+              show_default=True, callback=lambda ctx, param, value: None if value == NO_METRIC else value,
+              help="Score the generator after every epoch (or --metric-every N): 1,000 images against real ones "
+                   "held out of a classifier trained on the run's data (cached), into RUN_DIR/metric-NAME.jsonl, "
+                   "history.csv and history.png. "
+                   "auto: accuracy (how often the classifier sees the class each image was made for) when the run "
+                   "is conditional, kid (lower is better) when its images are labelled, none without labels.")
+@click.option("--keep-best/--no-keep-best", default=DEFAULTS.keep_best,
               help="Keep the generator with the best --metric score as RUN_DIR/generator_best.keras "
-                   "(kgan export onnx --epoch best, kgan evaluate --epoch best).")
+                   "(kgan export onnx --epoch best, kgan evaluate --epoch best; default: whenever there is a score).")
+@click.option("--metric-every", type=int, default=DEFAULTS.metric_every, metavar="N",
+              help=f"Score every Nth epoch and the last (default: every epoch from {IMAGES_TRAINED_PER_SCORE:,} "
+                   f"images per epoch, else every ceil({IMAGES_TRAINED_PER_SCORE:,} / images per epoch) epochs, "
+                   "which keeps scoring near 5% of the training time).")
 @click.option("--out", "run_dir", type=click.Path(file_okay=False), required=True, help="Run folder RUN_DIR.")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run in --out.")
@@ -245,4 +256,6 @@ def _summarise(result, cluster):
     if scored:
         name, best = scored[0], result.best_epoch
         kept = f"; best: epoch {best}, kept as {result.run_dir}/generator_best.keras" if best else ""
+        if best and best != last["epoch"]:
+            kept += f" (kgan export onnx {result.run_dir} --epoch best)"
         click.echo(f"Score ({name}) of the last generator: {last[name]:.4g}{kept}.")

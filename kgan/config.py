@@ -1,6 +1,7 @@
 """Run configuration and the image sizes the networks support (pure Python, no keras)."""
 
 import dataclasses
+import math
 
 from kgan.errors import UsageError
 
@@ -18,7 +19,15 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 GENERATOR_FORWARDS = (1, 2)  # per train step: see TrainConfig and kgan.gan.DCGAN
 LOSSES = ("nonsaturating", "hinge")  # kgan.gan.losses
 # What a config.json "train" entry written before an option existed trained with; the options' defaults may move on.
-BEFORE_RECIPE_OPTIONS = {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False, "d_lr": None}
+BEFORE_OPTIONS_EXISTED = {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False, "d_lr": None,
+                          "metric": None, "keep_best": False, "metric_every": 1, "beta_2": 0.999}
+# --metric's default: a score chosen by what the run's data allows, resolved when the run starts
+# (kgan.judge.epoch_score.resolve_metric); config.json records what it resolved to.
+AUTO_METRIC = "auto"
+# Scoring 1,000 images (kgan.judge.epoch_score) cost as much as training on 230-380 images at 28, 32 and 64 px
+# (docs/measurements.md, "The best generator during training"): one score per this many trained images keeps it
+# near 5% of training.
+IMAGES_TRAINED_PER_SCORE = 7500
 # What `--resume` may change: how long, how the step is compiled, in what precision and on how many devices
 # it computes, and what is recorded besides the run's own files (TensorBoard logs, generator snapshots).
 # Everything else defines the run (its data, networks, optimisation and noise) and stays as config.json has it.
@@ -47,6 +56,12 @@ def resolve_upsampling(upsampling, image_size):
     if upsampling != "auto":
         return upsampling
     return "pixel_shuffle" if image_size <= PIXEL_SHUFFLE_MAX_SIZE else "resize"
+
+
+def resolve_metric_every(metric_every, images_per_epoch):
+    """How many epochs apart a run scores its generator: `metric_every`, or for None every epoch from
+    IMAGES_TRAINED_PER_SCORE images per epoch and every few epochs below that."""
+    return metric_every or max(1, math.ceil(IMAGES_TRAINED_PER_SCORE / images_per_epoch))
 
 
 def check_image_size(image_size):
@@ -86,6 +101,7 @@ class TrainConfig:
         lr: Adam learning rate of the generator, and of the discriminator unless `d_lr` is given.
         d_lr: Adam learning rate of the discriminator (two time-scales, Heusel et al., 2017); None for `lr`.
         beta_1: Adam's beta_1.
+        beta_2: Adam's beta_2 (0.9 in SNGAN's setting with beta_1 0).
         ema: keep an exponential moving average of the generator for samples and export.
         ema_decay: its decay.
         label_smoothing: one-sided smoothing of the real target (non-saturating loss only).
@@ -105,9 +121,13 @@ class TrainConfig:
             (see kgan.training.parallel).
         tensorboard: also log scalars and sample grids for TensorBoard (needs tensorflow and tensorboard).
         keep_every: keep a generator snapshot every this many epochs; None keeps only the last.
-        metric: score every epoch's generator with this metric of kgan.metrics.registry (in the feature space
-            of a classifier trained on the run's real images, kgan.judge); None for none.
-        keep_best: keep the generator with the best `metric` score as generator_best.keras.
+        metric: score the generator with this metric of kgan.metrics.registry after epochs (in the feature space
+            of a classifier trained on the run's real images, kgan.judge); None for none; "auto" (resolved when
+            the run starts) for accuracy when the run is conditional, kid when its images are labelled, else none.
+        keep_best: keep the generator with the best `metric` score as generator_best.keras; None (resolved
+            when the run starts) for "whenever there is a metric".
+        metric_every: score every this many epochs, and the last; None (resolved when the run starts) for as
+            often as keeps the score's cost near 5% of training (resolve_metric_every).
     """
 
     dataset: str = "digits"
@@ -124,6 +144,7 @@ class TrainConfig:
     lr: float = 2e-4
     d_lr: float | None = None
     beta_1: float = 0.5
+    beta_2: float = 0.999
     ema: bool = True
     ema_decay: float = 0.999
     label_smoothing: float = 0.0
@@ -139,8 +160,9 @@ class TrainConfig:
     devices: int | str = 1
     tensorboard: bool = False
     keep_every: int | None = None
-    metric: str | None = None
-    keep_best: bool = False
+    metric: str | None = AUTO_METRIC
+    keep_best: bool | None = None
+    metric_every: int | None = None
 
     def __post_init__(self):
         _at_least(self, "epochs", 1)
@@ -153,6 +175,8 @@ class TrainConfig:
             _at_least(self, "d_width", 1)
         if self.keep_every is not None:
             _at_least(self, "keep_every", 1)
+        if self.metric_every is not None:
+            _at_least(self, "metric_every", 1)
         for name in ("lr", "d_lr"):
             value = getattr(self, name)
             if value is not None and not 0 < value < 1:
@@ -168,8 +192,9 @@ class TrainConfig:
         _at_least(self, "r1_every", 1)
         if not 0 < self.ema_decay < 1:
             raise UsageError(f"EMA decay must lie in (0, 1), not {self.ema_decay}")
-        if not 0 <= self.beta_1 < 1:
-            raise UsageError(f"beta_1 must lie in [0, 1), not {self.beta_1}")
+        for name in ("beta_1", "beta_2"):
+            if not 0 <= getattr(self, name) < 1:
+                raise UsageError(f"{name} must lie in [0, 1), not {getattr(self, name)}")
         if self.devices != "all":
             _at_least(self, "devices", 1)
         if self.precision not in PRECISIONS:
@@ -178,7 +203,7 @@ class TrainConfig:
             raise UsageError(f"generator forwards must be 1 or 2, not {self.generator_forwards!r}")
         if self.upsampling not in UPSAMPLING_CHOICES:
             raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_CHOICES)}, not {self.upsampling!r}")
-        if self.keep_best and self.metric is None:
+        if self.keep_best is True and self.metric is None:
             raise UsageError("keep-best ranks the generators by a metric: give one too, e.g. --metric kid")
         if self.image_size is not None:
             check_image_size(self.image_size)
@@ -210,14 +235,15 @@ class TrainConfig:
         """The config of a config.json "train" entry; one written before `precision` existed keeps the
         precision it trained in (its `mixed_precision` flag), one without `upsampling` pixel shuffle, one
         without `generator_forwards` the two-forward step, one without the recipe options (`loss`, `r1`,
-        `spectral_norm`, `d_lr`) what it trained with (BEFORE_RECIPE_OPTIONS)."""
+        `spectral_norm`, `d_lr`, `beta_2`) or the epoch score (`metric`, `keep_best`, `metric_every`) what it
+        trained with (BEFORE_OPTIONS_EXISTED)."""
         known = {field.name for field in dataclasses.fields(cls)}
         config = {key: value for key, value in values.items() if key in known}
         if "precision" not in values:
             config["precision"] = "bfloat16" if values.get("mixed_precision") else "float32"
         config.setdefault("upsampling", "pixel_shuffle")
         config.setdefault("generator_forwards", 2)
-        return cls(**{**BEFORE_RECIPE_OPTIONS, **config})
+        return cls(**{**BEFORE_OPTIONS_EXISTED, **config})
 
 
 def fixed_on_resume(names):

@@ -2,7 +2,13 @@
 
 import pytest
 
-from kgan.config import BEFORE_RECIPE_OPTIONS, UPSAMPLING_MODES, TrainConfig, resolve_upsampling
+from kgan.config import (
+    BEFORE_OPTIONS_EXISTED,
+    UPSAMPLING_MODES,
+    TrainConfig,
+    resolve_metric_every,
+    resolve_upsampling,
+)
 from kgan.errors import UsageError
 
 
@@ -14,7 +20,8 @@ def test_unknown_precision_is_a_usage_error():
 @pytest.mark.parametrize("mixed_precision, precision", [(True, "bfloat16"), (False, "float32")])
 def test_a_config_from_before_precision_keeps_the_precision_it_trained_in(mixed_precision, precision):
     old = {"dataset": "digits", "epochs": 3, "mixed_precision": mixed_precision}
-    expected = TrainConfig(dataset="digits", epochs=3, precision=precision, upsampling="pixel_shuffle")
+    expected = TrainConfig(dataset="digits", epochs=3, precision=precision, upsampling="pixel_shuffle",
+                           metric=None, keep_best=False, metric_every=1)
     assert TrainConfig.from_dict(old) == expected
     assert TrainConfig.from_dict({"precision": "auto"}).precision == "auto"
 
@@ -51,16 +58,17 @@ def test_generator_forwards_round_trips_and_a_config_without_it_keeps_two():
         config.resumed_with(generator_forwards=2)
 
 
-RECIPE = {"loss": "hinge", "r1": 0.5, "r1_every": 2, "spectral_norm": True, "d_lr": 4e-4}
+RECIPE = {"loss": "hinge", "r1": 0.5, "r1_every": 2, "spectral_norm": True, "d_lr": 4e-4, "beta_2": 0.9}
 
 
 def test_the_recipe_options_round_trip_and_a_config_without_them_trains_as_before_them():
     config = TrainConfig(**RECIPE)
     assert TrainConfig.from_dict(config.to_dict()) == config
     old = TrainConfig.from_dict({"dataset": "digits"})
-    assert {name: getattr(old, name) for name in BEFORE_RECIPE_OPTIONS} == BEFORE_RECIPE_OPTIONS
-    assert BEFORE_RECIPE_OPTIONS == {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False,
-                                     "d_lr": None}  # fmt: skip
+    assert {name: getattr(old, name) for name in BEFORE_OPTIONS_EXISTED} == BEFORE_OPTIONS_EXISTED
+    assert BEFORE_OPTIONS_EXISTED == {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False,
+                                      "d_lr": None, "metric": None, "keep_best": False, "metric_every": 1,
+                                      "beta_2": 0.999}  # fmt: skip
     for name, value in RECIPE.items():
         with pytest.raises(UsageError, match=f"{name} cannot change on resume"):
             config.resumed_with(**{name: value})
@@ -77,3 +85,21 @@ def test_the_recipe_options_round_trip_and_a_config_without_them_trains_as_befor
 def test_invalid_recipe_options_are_usage_errors(options, message):
     with pytest.raises(UsageError, match=message):
         TrainConfig(**options)
+
+
+def test_a_new_run_scores_its_epochs_by_default_and_an_old_config_as_it_trained():
+    assert (TrainConfig().metric, TrainConfig().keep_best) == ("auto", None)
+    old = TrainConfig.from_dict({"dataset": "digits", "precision": "float32"})
+    assert (old.metric, old.keep_best, old.metric_every) == (None, False, 1)
+    assert TrainConfig(metric=None).keep_best is None  # resolves to False when the run starts
+    with pytest.raises(UsageError, match="keep-best ranks the generators by a metric"):
+        TrainConfig(metric=None, keep_best=True)
+    with pytest.raises(UsageError, match="metric-every must be an integer >= 1, not 0"):
+        TrainConfig(metric_every=0)
+
+
+@pytest.mark.parametrize("metric_every, images_per_epoch, expected", [
+    (None, 7500, 1), (None, 60000, 1), (None, 7499, 2), (None, 1792, 5), (None, 32, 235), (3, 32, 3), (1, 32, 1),
+])  # fmt: skip
+def test_the_score_comes_once_per_7500_trained_images_unless_told(metric_every, images_per_epoch, expected):
+    assert resolve_metric_every(metric_every, images_per_epoch) == expected

@@ -8,8 +8,8 @@ RUN_DIR/
     history.png            the losses, D(x) and D(G(z)) of history.csv, drawn
     samples/epoch_NNN.png  fixed-noise grids, one row per class when conditional
     snapshots/generator_epoch_NNN.keras   with --keep-every N: generator.keras of every Nth epoch
-    metric-NAME.jsonl      with --metric NAME: one JSON line per epoch, its generator's score
-    generator_best.keras   with --keep-best: the generator of the epoch with the best score
+    metric-NAME.jsonl      with a --metric (the default on labelled images): one JSON line per scored epoch
+    generator_best.keras   with a --metric and --keep-best (the default on labelled images): the best-scored epoch's
     tensorboard/           with --tensorboard: train/ (Keras's scalars) and samples/ (the grids) event files
     <RUN_DIR name>.onnx    what `kgan export onnx` writes unless told another --output
 """
@@ -190,6 +190,16 @@ def folders(run_dir):
     return [run_dir, run_dir / CHECKPOINT_FILE.parent, run_dir / SAMPLES_FOLDER, run_dir / SNAPSHOTS_FOLDER]
 
 
+def best_and_last_scores(run_dir):
+    """(the best line, the last line) of the run's metric-NAME.jsonl when it keeps generator_best.keras, else None."""
+    config = read_config(run_dir)
+    if config.metric is None or not config.keep_best:
+        return None
+    lines = read_metric_log(run_dir, config.metric)
+    best = [line for line in lines if line.get("best")]
+    return (best[-1], lines[-1]) if best else None
+
+
 def generator_path(run_dir, epoch=None):
     """RUN_DIR/generator.keras, generator_best.keras or the snapshot of `epoch`; raises UsageError when it is not
     there.
@@ -207,7 +217,10 @@ def generator_path(run_dir, epoch=None):
     if epoch == BEST:
         path = Path(run_dir) / BEST_GENERATOR_FILE
         if not path.is_file():
-            raise UsageError(f"{run_dir} has no {BEST_GENERATOR_FILE}: train it with --metric NAME --keep-best")
+            raise UsageError(
+                f"{run_dir} has no {BEST_GENERATOR_FILE}: it keeps one when trained on labelled images without "
+                "--metric none or --no-keep-best"
+            )
         return path
     path = snapshot_path(run_dir, epoch)
     if not path.is_file():

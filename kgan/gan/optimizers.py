@@ -3,15 +3,16 @@
 import keras
 
 
-def default_optimizer(learning_rate=2e-4, beta_1=0.5, name="adam"):
+def default_optimizer(learning_rate=2e-4, beta_1=0.5, name="adam", beta_2=0.999):
     """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting.
 
     Args:
         learning_rate: Adam's learning rate.
         beta_1: Adam's beta_1.
         name: the optimizer's name; TensorBoard logs its rate as `learning_rate_<name>`.
+        beta_2: Adam's beta_2.
     """
-    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, name=name)
+    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, name=name)
 
 
 @keras.saving.register_keras_serializable(package="kgan")

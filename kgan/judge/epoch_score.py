@@ -8,6 +8,7 @@ metric of kgan.metrics.registry.
 
 import numpy as np
 
+from kgan.config import AUTO_METRIC
 from kgan.data.splits import held_out_mask, subset
 from kgan.errors import KganError, UsageError
 from kgan.judge.classifier import ClassifierSettings, reference_classifier
@@ -17,6 +18,38 @@ REFERENCE_FRACTION = 1 / 8
 MAX_REFERENCE_IMAGES = 1000
 MIN_REFERENCE_IMAGES = 2
 SCORED_IMAGES = 1000  # generated images per score; their noise is the same every epoch
+
+
+def resolve_metric(metric, keep_best, labelled, conditional):
+    """The metric and keep-best setting a run trains with, "auto" and None resolved.
+
+    "auto" is accuracy for a conditional run (it ranked epochs closest to CAS, benchmarks/epoch_score_ranking.py),
+    kid for an unconditional one with labelled images (a distance to real images, so it also sees a class's
+    images losing their variety), and None (no score) for images without labels.
+
+    Args:
+        metric: "auto", a name among kgan.metrics.registry.RANKING, or None.
+        keep_best: True, False, or None for "whenever there is a metric".
+        labelled: whether the training images have labels.
+        conditional: whether the generator takes labels.
+
+    Returns:
+        (the metric name or None, keep_best as a bool).
+
+    Raises:
+        UsageError: when the metric cannot score this run (check_metric), or keep_best has no metric to rank by.
+    """
+    if metric == AUTO_METRIC:
+        metric = ("accuracy" if conditional else "kid") if labelled else None
+    if metric is None:
+        if keep_best:
+            raise UsageError(
+                "--keep-best ranks the generators by a score in the feature space of a classifier of the run's "
+                "classes, and this dataset has no labels: give labelled images or leave --keep-best out"
+            )
+        return None, False
+    check_metric(metric, labelled, conditional)
+    return metric, keep_best is not False
 
 
 def check_metric(metric, labelled, conditional):

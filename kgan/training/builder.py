@@ -5,7 +5,7 @@ import dataclasses
 import keras
 
 import kgan
-from kgan.config import resolve_upsampling
+from kgan.config import resolve_metric_every, resolve_upsampling
 from kgan.data import load_dataset
 from kgan.data.batches import BatchFeeder
 from kgan.devices import resolve_jit, resolve_precision
@@ -14,6 +14,7 @@ from kgan.formats import run_folder
 from kgan.gan import DCGAN, default_optimizer
 from kgan.gan.dcgan import DISCRIMINATOR_OPTIMIZER, GENERATOR_OPTIMIZER
 from kgan.gan.diffaugment import parse_policy
+from kgan.judge.epoch_score import resolve_metric
 from kgan.networks import build_discriminator, build_generator
 from kgan.networks.blocks import dtype_policy
 from kgan.training.cluster import ONE_PROCESS
@@ -25,10 +26,12 @@ def prepare_data(config):
     """Loads the run's dataset and resolves the config's open choices against it.
 
     Args:
-        config: a TrainConfig; image_size, channels and conditional may be None, precision and upsampling "auto".
+        config: a TrainConfig; image_size, channels, conditional, keep_best and metric_every may be None,
+            precision, upsampling and metric "auto".
 
     Returns:
-        (an ImageDataset, the TrainConfig with image_size, channels, conditional, precision and upsampling set).
+        (an ImageDataset, the TrainConfig with image_size, channels, conditional, precision, upsampling, metric,
+        keep_best and metric_every set; metric_every None when there is no metric).
     """
     dataset = load_dataset(config.dataset, config.image_size, config.channels)
     has_labels = dataset.labels is not None
@@ -38,6 +41,8 @@ def prepare_data(config):
     if config.batch_size > len(dataset):
         raise UsageError(f"batch size {config.batch_size} is larger than the dataset ({len(dataset)} images)")
     diffaugment_policy(config)
+    metric, keep_best = resolve_metric(config.metric, config.keep_best, has_labels, conditional)
+    images_per_epoch = (config.steps_per_epoch or len(dataset) // config.batch_size) * config.batch_size
     resolved = dataclasses.replace(
         config,
         image_size=dataset.images.shape[1],
@@ -45,6 +50,9 @@ def prepare_data(config):
         conditional=conditional,
         precision=resolve_precision(config.precision),
         upsampling=resolve_upsampling(config.upsampling, dataset.images.shape[1]),
+        metric=metric,
+        keep_best=keep_best,
+        metric_every=None if metric is None else resolve_metric_every(config.metric_every, images_per_epoch),
     )
     return dataset, resolved
 
@@ -85,8 +93,8 @@ def build_model(config, dataset):
             r1_every=config.r1_every,
         )
     model.compile(
-        g_optimizer=default_optimizer(config.lr, config.beta_1, GENERATOR_OPTIMIZER),
-        d_optimizer=default_optimizer(discriminator_lr(config), config.beta_1, DISCRIMINATOR_OPTIMIZER),
+        g_optimizer=default_optimizer(config.lr, config.beta_1, GENERATOR_OPTIMIZER, config.beta_2),
+        d_optimizer=default_optimizer(discriminator_lr(config), config.beta_1, DISCRIMINATOR_OPTIMIZER, config.beta_2),
         jit_compile=resolve_jit(config.jit),
     )
     return model

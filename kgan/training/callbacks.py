@@ -74,7 +74,8 @@ class RunRecorder(keras.callbacks.Callback):
         guard: the DivergenceGuard; epochs it stopped are not recorded.
         on_first_checkpoint: called once, after the first checkpoint is written.
         keep_every: keep a copy of generator.keras after every this many epochs; None for none.
-        scorer: a kgan.judge.epoch_score.EpochScorer that scores every epoch's generator; None for none.
+        scorer: a kgan.judge.epoch_score.EpochScorer that scores the generator; None for none.
+        metric_every: score every this many epochs, and the last of the run.
         keep_best: keep the generator with the best score as generator_best.keras (needs `scorer`).
         writes: write the files; False in the processes of a run but its chief (kgan.training.cluster),
             which only keep the history and calibrate as the chief does, so that every process holds the same
@@ -82,7 +83,7 @@ class RunRecorder(keras.callbacks.Callback):
     """
 
     def __init__(self, run_dir, seed, images_per_epoch, history=(), guard=None, on_first_checkpoint=None,
-                 keep_every=None, scorer=None, keep_best=False, writes=True):  # fmt: skip
+                 keep_every=None, scorer=None, metric_every=1, keep_best=False, writes=True):  # fmt: skip
         super().__init__()
         self.run_dir = run_dir
         self.seed = seed
@@ -92,6 +93,7 @@ class RunRecorder(keras.callbacks.Callback):
         self.on_first_checkpoint = on_first_checkpoint
         self.keep_every = keep_every
         self.scorer = scorer
+        self.metric_every = metric_every
         self.keep_best = keep_best
         self.writes = writes
         self._best = None  # the bytes of generator_best.keras
@@ -127,7 +129,7 @@ class RunRecorder(keras.callbacks.Callback):
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
             fileio.write_bytes(run_folder.snapshot_path(self.run_dir, epoch + 1), generator_file.read_bytes())
         new_best = False
-        if self.scorer is not None:
+        if self.scorer is not None and ((epoch + 1) % self.metric_every == 0 or epoch + 1 == self.params["epochs"]):
             started = time.perf_counter()
             row[self.scorer.metric.name] = self.scorer.score(*self.scored_images())
             row["metric_seconds"] = round(time.perf_counter() - started, 3)

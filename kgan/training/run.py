@@ -11,7 +11,7 @@ from pathlib import Path
 from kgan import fileio
 from kgan.errors import KganError, UsageError
 from kgan.formats import run_folder
-from kgan.judge.epoch_score import EpochScorer, check_metric
+from kgan.judge.epoch_score import EpochScorer
 from kgan.training.builder import batch_feeder, build_model, describe, fit_inputs, prepare_data
 from kgan.training.callbacks import DivergenceGuard, RunRecorder, best_epoch, tensorboard_callbacks
 from kgan.training.checkpoint import load_checkpoint
@@ -115,11 +115,9 @@ def _devices(config, cluster, fit_machine=False):
 
 
 def _epoch_scorer(config, dataset):
-    """The EpochScorer of `--metric`, its classifier trained (or loaded from the cache) before the first epoch."""
-    if config.metric is None:
-        return None
-    check_metric(config.metric, dataset.labels is not None, config.conditional)
-    return EpochScorer(dataset, config.metric)
+    """The EpochScorer of a resolved config's metric (see prepare_data), its classifier trained (or loaded from
+    the cache) before the first epoch; None without a metric."""
+    return None if config.metric is None else EpochScorer(dataset, config.metric)
 
 
 def _write_description(run_dir, config, dataset):
@@ -132,7 +130,8 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
     recorder = RunRecorder(
         run_dir, config.seed, feeder.steps_per_epoch * config.batch_size, history, guard,
         on_first_checkpoint=(lambda: shutil.rmtree(backup, ignore_errors=True)) if backup else None,
-        keep_every=config.keep_every, scorer=scorer, keep_best=config.keep_best, writes=cluster.is_chief,
+        keep_every=config.keep_every, scorer=scorer, metric_every=config.metric_every, keep_best=config.keep_best,
+        writes=cluster.is_chief,
     )  # fmt: skip
     loggers = tensorboard_callbacks(run_dir) if config.tensorboard and cluster.is_chief else []
     try:

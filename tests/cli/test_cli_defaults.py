@@ -9,7 +9,7 @@ from cli.main import cli
 from cli.train import train
 from kgan.evaluation.options import DEFAULT_METRICS
 from kgan.formats.onnx_contract import DEFAULT_OPSET
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, TINY, train_arguments
 
 # Option: (its default as docs/training.md's option table spells it, the value `kgan train` then receives).
 DOCUMENTED_DEFAULTS = {
@@ -28,6 +28,7 @@ DOCUMENTED_DEFAULTS = {
     "--lr": ("2e-4", 2e-4),
     "--d-lr": ("`--lr`", None),
     "--beta1": ("0.5", 0.5),
+    "--beta2": ("0.999", 0.999),
     "--ema": ("on", True),
     "--ema-decay": ("0.999", 0.999),
     "--label-smoothing": ("0", 0.0),
@@ -46,15 +47,18 @@ DOCUMENTED_DEFAULTS = {
     "--process-id": ("`$JAX_PROCESS_ID`", None),
     "--tensorboard": ("off", False),
     "--keep-every": ("off", None),
-    "--metric": ("none", None),
-    "--keep-best": ("off", False),
+    "--metric": ("`auto`", "auto"),
+    "--keep-best": ("whenever there is a score", None),
+    "--metric-every": ("every epoch from 7,500 images per epoch", None),
     "--resume": ("", False),
     "--overwrite": ("", False),
 }
 # How to run, not what the run is.
 NOT_IN_CONFIG = ("backend", "resume", "overwrite", "coordinator", "num_processes", "process_id")
 # What a run on 16 px digits makes of the defaults it resolves when it starts.
-RESOLVED_FOR_16_PX_DIGITS = {"channels": 1, "conditional": True, "upsampling": "pixel_shuffle"}
+# TINY's epochs are 2 steps of 16 images: one score per ceil(7,500 / 32) epochs, and the last.
+RESOLVED_FOR_16_PX_DIGITS = {"channels": 1, "conditional": True, "upsampling": "pixel_shuffle", "metric": "accuracy",
+                             "keep_best": True, "metric_every": 235}  # fmt: skip
 
 
 def documented_defaults(page):
@@ -93,18 +97,22 @@ def test_train_defaults_are_the_documented_ones():
         assert type(received[names[flag]]) is type(value), flag
 
 
-def test_a_run_with_the_defaults_records_them(runner, tmp_path):
-    """Only what keeps the run tiny is given: config.json holds the documented defaults for the rest."""
-    arguments = [part for key, value in TINY.items() for part in (f"--{key.replace('_', '-')}", str(value))]
+def test_a_run_with_the_defaults_records_them(runner, tmp_path, monkeypatch):
+    """Only what keeps the run tiny is given: config.json holds the documented defaults for the rest, the epoch
+    score included."""
+    tiny = {name: value for name, value in TINY.items() if name != "metric"}
+    monkeypatch.setenv("KGAN_CACHE_DIR", str(tmp_path / "cache"))
 
-    result = runner.invoke(cli, ["train", *arguments, "--out", str(tmp_path / "run")])
+    result = runner.invoke(cli, ["train", *train_arguments(tiny), "--out", str(tmp_path / "run")])
 
     assert result.exit_code == 0, result.output
+    assert "Score (accuracy) of the last generator" in result.output
+    assert (tmp_path / "run" / "generator_best.keras").is_file()
     recorded = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
     names = parameter_names()
     for flag, (_, value) in DOCUMENTED_DEFAULTS.items():
         name = names[flag]
-        if name in TINY or name in NOT_IN_CONFIG:
+        if name in tiny or name in NOT_IN_CONFIG:
             continue
         if name == "precision":  # auto: bfloat16 where this machine computes it fast
             assert recorded[name] in ("float32", "bfloat16")

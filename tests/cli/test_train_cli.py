@@ -9,16 +9,12 @@ from PIL import Image
 
 from cli.main import cli
 from kgan.training.callbacks import TENSORBOARD_NEEDS
-from tests.conftest import TINY
+from tests.conftest import TINY, train_arguments
 from tests.helpers import assert_one_line_error
 
 
 def tiny_args(run_dir, **overrides):
-    options = {**TINY, **overrides}
-    args = []
-    for name, value in options.items():
-        args += [f"--{name.replace('_', '-')}", str(value)]
-    return ["train", *args, "--out", str(run_dir)]
+    return ["train", *train_arguments({**TINY, **overrides}), "--out", str(run_dir)]
 
 
 def test_train_writes_a_complete_run_folder(runner, tmp_path, backend):

@@ -13,7 +13,7 @@ import pytest
 
 from cli.main import cli
 from kgan.gan import DCGAN
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, TINY, train_arguments
 from tests.tiny_models import tiny_dcgan
 
 # d (sum of G(x)^2) / d W for G(x) = x W with x = [1, 1] and W = [1, -2]: 2 G(x) x = [-2, -2]. Each of two
@@ -55,7 +55,7 @@ def test_generator_forwards_other_than_1_or_2_is_refused():
 
 def test_train_with_one_generator_forward_records_it_and_keeps_it_on_resume(runner, tmp_path, backend):
     run_dir = tmp_path / "run"
-    args = [f"--{name.replace('_', '-')}={value}" for name, value in TINY.items()]
+    args = train_arguments(TINY)
     result = runner.invoke(
         cli, ["train", *args, "--generator-forwards", "1", "--backend", backend, "--out", str(run_dir)]
     )

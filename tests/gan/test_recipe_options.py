@@ -18,7 +18,7 @@ from kgan.networks import build_discriminator, build_generator
 from kgan.networks.discriminator import SpectralNormalization
 from kgan.training.builder import build_model, prepare_data
 from kgan.training.run import start_run
-from tests.conftest import TINY
+from tests.conftest import TINY, train_arguments
 from tests.helpers import checkpoint_arrays, run_kgan
 from tests.test_config import RECIPE
 from tests.tiny_models import gradients, to_numpy
@@ -154,21 +154,23 @@ def test_a_dcgan_with_the_recipe_round_trips_through_a_keras_file(tmp_path):
 
 
 @pytest.mark.parametrize("d_lr", [None, 4e-4])
-def test_each_optimizer_gets_its_learning_rate_from_the_config(d_lr):
-    dataset, config = prepare_data(TrainConfig(**TINY, lr=1e-4, d_lr=d_lr))
+def test_each_optimizer_gets_its_learning_rate_and_betas_from_the_config(d_lr):
+    dataset, config = prepare_data(TrainConfig(**TINY, lr=1e-4, d_lr=d_lr, beta_1=0.0, beta_2=0.9))
 
     model = build_model(config, dataset)
 
     assert float(ops.convert_to_numpy(model.g_optimizer.learning_rate)) == pytest.approx(1e-4)
     assert float(ops.convert_to_numpy(model.d_optimizer.learning_rate)) == pytest.approx(d_lr or 1e-4)
+    for optimizer in (model.g_optimizer, model.d_optimizer):
+        assert (optimizer.beta_1, optimizer.beta_2) == (0.0, 0.9)
 
 
 def test_a_run_with_every_recipe_option_records_resumes_exactly_and_exports(tmp_path):
     """The resumed run ends as an uninterrupted one: the spectral-norm vectors and the D step count (R1 is due
     on the second epoch's first step) come back from the checkpoint."""
     run_dir = tmp_path / "recipe"
-    tiny = [part for key, value in TINY.items() for part in (f"--{key.replace('_', '-')}", value)]
-    recipe = ["--loss", "hinge", "--r1", 0.5, "--r1-every", 2, "--spectral-norm", "--d-lr", 4e-4]
+    tiny = train_arguments(TINY)
+    recipe = ["--loss", "hinge", "--r1", 0.5, "--r1-every", 2, "--spectral-norm", "--d-lr", 4e-4, "--beta2", 0.9]
 
     started = run_kgan("train", *tiny, *recipe, "--diffaugment", "translation", "--out", run_dir)
 

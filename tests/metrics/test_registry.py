@@ -13,7 +13,8 @@ def test_evaluate_and_train_take_their_metric_names_from_the_registry():
     assert FEATURE_METRICS == tuple(METRICS)
     assert "accuracy" in NEEDS_LABELS
     metric_option = next(parameter for parameter in train.params if parameter.name == "metric")
-    assert tuple(metric_option.type.choices) == RANKING == ("fid", "kid", "is", "accuracy")
+    assert tuple(metric_option.type.choices) == ("auto", "none", *RANKING)
+    assert RANKING == ("fid", "kid", "is", "accuracy")
 
 
 @pytest.mark.parametrize("name, better, worse", [("kid", 0.1, 0.2), ("fid", 3.0, 4.0), ("is", 5.0, 2.0),

@@ -8,9 +8,10 @@ from kgan.config import TrainConfig
 from kgan.errors import KganError, UsageError
 from kgan.evaluation.sources import open_generator
 from kgan.formats import run_folder
-from kgan.judge.epoch_score import EpochScorer
+from kgan.judge.epoch_score import EpochScorer, resolve_metric
 from kgan.metrics.registry import METRICS
 from kgan.training import run as training_run
+from kgan.training.builder import prepare_data
 from kgan.training.run import resume_run, start_run
 from tests.conftest import TINY
 from tests.helpers import assert_one_line_error, run_kgan
@@ -54,7 +55,7 @@ def assert_same_weights(path, other):
 
 
 def config(**overrides):
-    return TrainConfig(**{**TINY, "metric": "kid", "keep_best": True, "keep_every": 1, **overrides})
+    return TrainConfig(**{**TINY, "metric": "kid", "keep_best": True, "keep_every": 1, "metric_every": 1, **overrides})
 
 
 @pytest.mark.parametrize("metric, scores, best", [("kid", [3.0, 1.0, 2.0], 2), ("accuracy", [0.2, 0.1, 0.3], 3)])
@@ -70,6 +71,10 @@ def test_keeps_the_generator_of_the_best_scored_epoch(tmp_path, monkeypatch, met
     assert lines[0]["snapshot"] == "snapshots/generator_epoch_001.keras" and lines[0]["images"] == 20
     assert [row[metric] for row in result.history] == scores  # history.csv has the column too
     assert f"{metric},metric_seconds" in (run_dir / "history.csv").read_text().splitlines()[0]
+    exported = run_kgan("export", "onnx", run_dir)  # the last generator, and a word on the best when it differs
+    assert exported.exit_code == 0, exported.output
+    mentioned = f"also keeps the generator of epoch {best}, its best by {metric}"
+    assert (mentioned in exported.output) == (best != 3), exported.output
 
 
 def test_resume_keeps_the_best_and_restores_it_from_the_checkpoint(tmp_path, monkeypatch):
@@ -116,6 +121,44 @@ def test_the_epoch_scorer_scores_real_images_better_than_noise():
         EpochScorer(digits, "kid").score(digits.images[:1], digits.labels[:1])
 
 
+@pytest.mark.parametrize("labelled, conditional, expected", [
+    (True, True, ("accuracy", True)),  # ranked epochs closest to CAS
+    (True, False, ("kid", True)),  # no class to check an unconditional image against
+    (False, False, (None, False)),  # nothing to train the scoring classifier on
+])  # fmt: skip
+def test_the_automatic_metric_is_the_one_the_data_allows(labelled, conditional, expected):
+    assert resolve_metric("auto", None, labelled, conditional) == expected
+    assert resolve_metric("auto", False, labelled, conditional) == (expected[0], False)
+    assert resolve_metric(None, None, labelled, conditional) == (None, False)
+
+
+def test_keep_best_without_labels_and_an_unusable_metric_are_usage_errors():
+    with pytest.raises(UsageError, match="--keep-best ranks the generators by a score .* this dataset has no labels"):
+        resolve_metric("auto", True, False, False)
+    with pytest.raises(UsageError, match="--metric accuracy needs a conditional generator"):
+        resolve_metric("accuracy", None, True, False)
+
+
+def test_a_run_resolves_auto_and_records_what_it_resolved_to():
+    _, conditional = prepare_data(TrainConfig(**{**TINY, "metric": "auto"}))
+    _, unconditional = prepare_data(TrainConfig(**{**TINY, "metric": "auto", "conditional": False}))
+    _, unscored = prepare_data(TrainConfig(**TINY))
+    assert (conditional.metric, conditional.keep_best, conditional.metric_every) == ("accuracy", True, 235)
+    assert (unconditional.metric, unconditional.keep_best) == ("kid", True)
+    assert (unscored.metric, unscored.keep_best, unscored.metric_every) == (None, False, None)
+    assert TrainConfig.from_dict(unconditional.to_dict()) == unconditional
+
+
+def test_metric_every_scores_every_nth_epoch_and_the_last(tmp_path, monkeypatch):
+    scripted(monkeypatch, [2.0, 1.0])
+    run_dir = tmp_path / "run"
+    result = start_run(config(epochs=3, metric_every=2), run_dir, verbose=0)
+    assert [line["epoch"] for line in run_folder.read_metric_log(run_dir, "kid")] == [2, 3]
+    assert ["kid" in row for row in result.history] == [False, True, True]
+    assert result.best_epoch == 3
+    assert_same_weights(run_dir / "generator_best.keras", run_dir / "generator.keras")
+
+
 def test_keep_best_needs_a_metric():
     with pytest.raises(UsageError, match="keep-best ranks the generators by a metric: give one too, e.g. --metric kid"):
         TrainConfig(**{**TINY, "keep_best": True})
@@ -124,7 +167,7 @@ def test_keep_best_needs_a_metric():
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--keep-best"], "keep-best ranks the generators by a metric"),
+        (["--metric", "none", "--keep-best"], "keep-best ranks the generators by a metric"),
         (["--metric", "accuracy", "--unconditional"], "--metric accuracy needs a conditional generator"),
         (["--metric", "prdc"], "Invalid value for '--metric'"),
     ],
@@ -141,7 +184,7 @@ def test_the_best_generator_must_be_there_and_epoch_must_be_one(tmp_path, monkey
     run_dir = tmp_path / "run"
     start_run(TrainConfig(**TINY), run_dir, verbose=0)
     line = assert_one_line_error(run_kgan("export", "onnx", run_dir, "--epoch", "best"))
-    assert "has no generator_best.keras: train it with --metric NAME --keep-best" in line
+    assert "has no generator_best.keras: it keeps one when trained on labelled images without --metric none" in line
     assert "'soon' is neither an epoch" in assert_one_line_error(run_kgan("export", "onnx", run_dir, "--epoch", "soon"))
     onnx = tmp_path / "g.onnx"
     assert run_kgan("export", "onnx", run_dir, "-o", onnx).exit_code == 0

@@ -17,7 +17,7 @@ import pytest
 from kgan.config import TrainConfig
 from kgan.formats import run_folder
 from kgan.training.run import resume_run, start_run
-from tests.conftest import ROOT
+from tests.conftest import ROOT, train_arguments
 from tests.helpers import checkpoint_arrays
 
 
@@ -35,7 +35,7 @@ def missing_support():
 pytestmark = [pytest.mark.processes, pytest.mark.skipif(missing_support() is not None, reason=str(missing_support()))]
 
 SETTINGS = dict(dataset="digits", image_size=16, width=4, latent_dim=8, batch_size=16, steps_per_epoch=3,
-                precision="float32")  # fmt: skip
+                precision="float32", metric=None)  # fmt: skip
 EPOCHS = 3
 TIMEOUT = 300  # seconds per launch of the two processes; on 2 busy cores one took 10-60 s
 # JAX computes the step on the global batch, as one process does; TensorFlow's workers draw their own noise and
@@ -113,9 +113,8 @@ def checkpointed_history(run_dir):
         return json.loads(str(archive["history"]))
 
 
-def train_arguments(epochs, out):
-    flags = [part for name, value in SETTINGS.items() for part in (f"--{name.replace('_', '-')}", value)]
-    return [*flags, "--epochs", epochs, "--devices", "all", "--out", out]
+def run_arguments(epochs, out):
+    return [*train_arguments(SETTINGS), "--epochs", epochs, "--devices", "all", "--out", out]
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +125,7 @@ def runs(tmp_path_factory):
     folders = [root / "process0", root / "process1"]
     for folder in folders:
         folder.mkdir()
-    killed = two_processes(["--die-mid-epoch", 2, *train_arguments(EPOCHS, "run")], folders)
+    killed = two_processes(["--die-mid-epoch", 2, *run_arguments(EPOCHS, "run")], folders)
     run_dir = folders[0] / "run"
     after_kill = {
         "epoch": int(checkpoint_arrays(run_dir)["epoch"]) if (run_dir / run_folder.CHECKPOINT_FILE).exists() else None,
