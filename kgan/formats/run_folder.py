@@ -54,6 +54,35 @@ def metric_log_path(run_dir, metric):
     return Path(run_dir) / f"metric-{metric}.jsonl"
 
 
+def write_metric_log(run_dir, metric, higher_is_better, num_images, scores, best_epoch):
+    """Writes RUN_DIR/metric-NAME.jsonl: one JSON line per scored epoch, naming its grid and kept generator files.
+
+    Args:
+        run_dir: the run folder (file names in the lines are relative to it).
+        metric: the metric's name.
+        higher_is_better: its direction.
+        num_images: generated images per score.
+        scores: (epoch, value, seconds) of every scored epoch, in order.
+        best_epoch: the epoch of generator_best.keras (its line says `"best": true`); None when none is kept.
+    """
+    lines = []
+    for epoch, value, seconds in scores:
+        snapshot = snapshot_path(run_dir, epoch)
+        line = {
+            "epoch": epoch,
+            "metric": metric,
+            "value": value,
+            "higher_is_better": higher_is_better,
+            "images": num_images,
+            "seconds": seconds,
+            "samples": sample_grid_path(run_dir, epoch).relative_to(run_dir).as_posix(),
+            "snapshot": snapshot.relative_to(run_dir).as_posix() if snapshot.exists() else None,
+            "best": epoch == best_epoch,
+        }
+        lines.append(json.dumps(line) + "\n")
+    fileio.write_text(metric_log_path(run_dir, metric), "".join(lines))
+
+
 def read_metric_log(run_dir, metric):
     """The lines of RUN_DIR/metric-NAME.jsonl as dicts ([] when absent)."""
     path = metric_log_path(run_dir, metric)

@@ -4,7 +4,6 @@ import contextlib
 import csv
 import importlib.util
 import io
-import json
 import math
 import threading
 import time
@@ -143,10 +142,11 @@ class RunRecorder(keras.callbacks.Callback):
         fileio.write_text(self.run_dir / run_folder.HISTORY_FILE, history_csv(self.history))
         metric = self.scorer.metric if self.scorer is not None else None
         if metric is not None:
-            fileio.write_text(
-                run_folder.metric_log_path(self.run_dir, metric.name),
-                metric_log(self.history, metric, self.scorer.num_images, self.run_dir, self.keep_best),
-            )
+            scored = [row for row in self.history if metric.name in row]
+            scores = [(row["epoch"], row[metric.name], row.get("metric_seconds")) for row in scored]
+            best = best_epoch(self.history, metric) if self.keep_best else None
+            run_folder.write_metric_log(self.run_dir, metric.name, metric.higher_is_better, self.scorer.num_images,
+                                        scores, best)  # fmt: skip
         plots.write_png(
             self.run_dir / run_folder.HISTORY_PLOT_FILE,
             lambda figure: draw_history(figure, self.history, metric),
@@ -303,38 +303,6 @@ def best_epoch(rows, metric):
         if metric.name in row and (best is None or metric.better(row[metric.name], best[metric.name])):
             best = row
     return None if best is None else best["epoch"]
-
-
-def metric_log(rows, metric, num_images, run_dir, keep_best):
-    """RUN_DIR/metric-NAME.jsonl: one JSON line per scored epoch, naming its grid and kept generator files.
-
-    Args:
-        rows: history rows.
-        metric: the kgan.metrics.registry.Metric scored.
-        num_images: generated images per score.
-        run_dir: the run folder (file names are relative to it).
-        keep_best: whether generator_best.keras is kept (the best line then says `"best": true`).
-    """
-    best = best_epoch(rows, metric) if keep_best else None
-    lines = []
-    for row in rows:
-        if metric.name not in row:
-            continue
-        epoch = row["epoch"]
-        snapshot = run_folder.snapshot_path(run_dir, epoch)
-        line = {
-            "epoch": epoch,
-            "metric": metric.name,
-            "value": row[metric.name],
-            "higher_is_better": metric.higher_is_better,
-            "images": num_images,
-            "seconds": row.get("metric_seconds"),
-            "samples": run_folder.sample_grid_path(run_dir, epoch).relative_to(run_dir).as_posix(),
-            "snapshot": snapshot.relative_to(run_dir).as_posix() if snapshot.exists() else None,
-            "best": epoch == best,
-        }
-        lines.append(json.dumps(line) + "\n")
-    return "".join(lines)
 
 
 def history_csv(rows):
