@@ -149,6 +149,21 @@ def test_a_run_resolves_auto_and_records_what_it_resolved_to():
     assert TrainConfig.from_dict(unconditional.to_dict()) == unconditional
 
 
+def test_a_run_on_images_without_labels_trains_unscored_and_refuses_keep_best(tmp_path):
+    images = tmp_path / "unlabelled.npz"
+    np.savez(images, x=np.random.default_rng(0).integers(0, 256, (32, 16, 16, 1), dtype=np.uint8))
+    arguments = ["--dataset", images, "--epochs", 1, "--width", 4, "--latent-dim", 8, "--batch-size", 16]
+
+    result = run_kgan("train", *arguments, "--out", tmp_path / "run")
+
+    assert result.exit_code == 0, result.output
+    recorded = run_folder.read_config(tmp_path / "run")
+    assert (recorded.metric, recorded.keep_best, recorded.metric_every) == (None, False, None)
+    assert not list((tmp_path / "run").glob("metric-*.jsonl")) and "Score" not in result.output
+    line = assert_one_line_error(run_kgan("train", *arguments, "--keep-best", "--out", tmp_path / "kept"))
+    assert "--keep-best ranks the generators by a score" in line and "this dataset has no labels" in line
+
+
 def test_metric_every_scores_every_nth_epoch_and_the_last(tmp_path, monkeypatch):
     scripted(monkeypatch, [2.0, 1.0])
     run_dir = tmp_path / "run"
