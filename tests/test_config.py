@@ -21,7 +21,7 @@ def test_unknown_precision_is_a_usage_error():
 def test_a_config_from_before_precision_keeps_the_precision_it_trained_in(mixed_precision, precision):
     old = {"dataset": "digits", "epochs": 3, "mixed_precision": mixed_precision}
     expected = TrainConfig(dataset="digits", epochs=3, precision=precision, upsampling="pixel_shuffle",
-                           metric=None, keep_best=False, metric_every=1)
+                           generator_forwards=2, metric=None, keep_best=False, metric_every=1)
     assert TrainConfig.from_dict(old) == expected
     assert TrainConfig.from_dict({"precision": "auto"}).precision == "auto"
 

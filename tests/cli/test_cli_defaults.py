@@ -33,7 +33,7 @@ DOCUMENTED_DEFAULTS = {
     "--ema-decay": ("0.999", 0.999),
     "--label-smoothing": ("0", 0.0),
     "--diffaugment": ("none", ""),
-    "--generator-forwards": ("2", 2),
+    "--generator-forwards": ("1", 1),
     "--loss": ("`nonsaturating`", "nonsaturating"),
     "--r1": ("0", 0.0),
     "--r1-every": ("16", 16),

@@ -53,21 +53,24 @@ def test_generator_forwards_other_than_1_or_2_is_refused():
         tiny_dcgan(0, generator_forwards=3)
 
 
-def test_train_with_one_generator_forward_records_it_and_keeps_it_on_resume(runner, tmp_path, backend):
+@pytest.mark.parametrize("forwards", [2, 1])
+def test_train_records_the_generator_forwards_and_keeps_them_on_resume(runner, tmp_path, backend, forwards):
+    """2 is not the default of kgan train (1 is): a plain resume must still keep it."""
     run_dir = tmp_path / "run"
     args = train_arguments(TINY)
     result = runner.invoke(
-        cli, ["train", *args, "--generator-forwards", "1", "--backend", backend, "--out", str(run_dir)]
+        cli, ["train", *args, "--generator-forwards", str(forwards), "--backend", backend, "--out", str(run_dir)]
     )
     assert result.exit_code == 0, result.output
     assert "Trained 1 epochs" in result.output
-    assert json.loads((run_dir / "config.json").read_text())["train"]["generator_forwards"] == 1
+    assert json.loads((run_dir / "config.json").read_text())["train"]["generator_forwards"] == forwards
 
-    result = runner.invoke(cli, ["train", "--resume", "--generator-forwards", "2", "--out", str(run_dir)])
+    other = str(3 - forwards)
+    result = runner.invoke(cli, ["train", "--resume", "--generator-forwards", other, "--out", str(run_dir)])
     assert result.exit_code == 2 and "--generator-forwards cannot change on --resume" in result.output
     result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--out", str(run_dir)])
     assert result.exit_code == 0, result.output
-    assert json.loads((run_dir / "config.json").read_text())["train"]["generator_forwards"] == 1
+    assert json.loads((run_dir / "config.json").read_text())["train"]["generator_forwards"] == forwards
 
 
 def test_train_refuses_other_generator_forwards(runner, tmp_path):
