@@ -127,24 +127,23 @@ class RunRecorder(keras.callbacks.Callback):
             plain_keras_model(self.model.sampling_generator).save(tmp)
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
             fileio.write_bytes(run_folder.snapshot_path(self.run_dir, epoch + 1), generator_file.read_bytes())
-        new_best = False
-        if self.scorer is not None and ((epoch + 1) % self.metric_every == 0 or epoch + 1 == self.params["epochs"]):
+        metric = self.scorer.metric if self.scorer is not None else None
+        if metric is not None and ((epoch + 1) % self.metric_every == 0 or epoch + 1 == self.params["epochs"]):
             started = time.perf_counter()
-            row[self.scorer.metric.name] = self.scorer.score(*self.scored_images())
+            row[metric.name] = self.scorer.score(*self.scored_images())
             row["metric_seconds"] = round(time.perf_counter() - started, 3)
-            new_best = self.keep_best and best_epoch(self.history, self.scorer.metric) == epoch + 1
-            if new_best:
-                self._best = generator_file.read_bytes()
+        best = best_epoch(self.history, metric) if metric is not None and self.keep_best else None
+        new_best = best == epoch + 1
+        if new_best:
+            self._best = generator_file.read_bytes()
         kept = {run_folder.BEST_GENERATOR_FILE: self._best} if self._best is not None else None
         save_checkpoint(self.run_dir / run_folder.CHECKPOINT_FILE, self.model, epoch + 1, self.history, kept)
         if new_best:
             fileio.write_bytes(self.run_dir / run_folder.BEST_GENERATOR_FILE, self._best)
         fileio.write_text(self.run_dir / run_folder.HISTORY_FILE, history_csv(self.history))
-        metric = self.scorer.metric if self.scorer is not None else None
         if metric is not None:
             scored = [row for row in self.history if metric.name in row]
             scores = [(row["epoch"], row[metric.name], row.get("metric_seconds")) for row in scored]
-            best = best_epoch(self.history, metric) if self.keep_best else None
             run_folder.write_metric_log(self.run_dir, metric.name, metric.higher_is_better, self.scorer.num_images,
                                         scores, best)  # fmt: skip
         plots.write_png(
