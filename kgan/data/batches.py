@@ -11,6 +11,11 @@ import numpy as np
 from kgan import imaging
 
 
+def epoch_steps(num_images, batch_size, steps_per_epoch=None):
+    """Batches per epoch: `steps_per_epoch`, or for None one pass over `num_images`, less a last partial batch."""
+    return steps_per_epoch or num_images // batch_size
+
+
 class BatchFeeder(keras.utils.PyDataset):
     """Shuffled batches of images scaled to [-1, 1], or left uint8 (and int32 labels when conditional).
 
@@ -48,7 +53,7 @@ class BatchFeeder(keras.utils.PyDataset):
         self.batch_size = batch_size
         self.as_uint8 = as_uint8
         self.seed = seed
-        self.steps_per_epoch = steps_per_epoch or len(dataset) // batch_size
+        self.steps_per_epoch = epoch_steps(len(dataset), batch_size, steps_per_epoch)
         self.initial_epoch = initial_epoch
         self._next_epoch = initial_epoch
         self._order = self.epoch_order(initial_epoch)  # keras may peek at a batch before the first epoch

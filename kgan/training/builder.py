@@ -7,7 +7,7 @@ import keras
 import kgan
 from kgan.config import resolve_metric_every, resolve_upsampling
 from kgan.data import load_dataset
-from kgan.data.batches import BatchFeeder
+from kgan.data.batches import BatchFeeder, epoch_steps
 from kgan.devices import resolve_jit, resolve_precision
 from kgan.errors import UsageError
 from kgan.formats import run_folder
@@ -42,7 +42,7 @@ def prepare_data(config):
         raise UsageError(f"batch size {config.batch_size} is larger than the dataset ({len(dataset)} images)")
     diffaugment_policy(config)
     metric, keep_best = resolve_metric(config.metric, config.keep_best, has_labels, conditional)
-    images_per_epoch = (config.steps_per_epoch or len(dataset) // config.batch_size) * config.batch_size
+    images_per_epoch = epoch_steps(len(dataset), config.batch_size, config.steps_per_epoch) * config.batch_size
     resolved = dataclasses.replace(
         config,
         image_size=dataset.images.shape[1],
