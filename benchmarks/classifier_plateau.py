@@ -1,6 +1,7 @@
 """How long the judging classifier must train: its accuracy on held-out real images per training length.
 
     .venv/bin/python benchmarks/classifier_plateau.py aid-aerial-8500 --image-size 32 --epochs 5,10,20,40
+    .venv/bin/python benchmarks/classifier_plateau.py aid-aerial-8500 --image-size 32 --epochs auto,10,40 --seeds 0,1
     .venv/bin/python benchmarks/classifier_plateau.py fashion-mnist-8k --image-size 64 --epochs 5,10,20 --seeds 0
 
 `kgan evaluate` trains every classifier (the reference one whose features FID/KID/precision/recall use,
@@ -9,6 +10,10 @@ split. A classifier stopped while its accuracy on real images still rises makes 
 it soft. This trains the classifier on the training part of evaluate_held_out.py's --validation cut,
 once per epochs value and seed (each with its own cosine decay to zero, as `kgan evaluate` does),
 and prints its accuracy on the validation images; the test split is never touched.
+
+`auto` in --epochs runs `kgan evaluate --classifier-epochs auto`'s search on the training part alone (it
+holds out its own 1/8 of each class) and trains the classifier for the number of passes it found, so
+the table shows whether the search stops where the validation accuracy stops rising.
 """
 
 import argparse
@@ -25,12 +30,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data", choices=("fashion-mnist-8k", "aid-aerial-8500", "mnist-8k"))
     parser.add_argument("--image-size", type=int, default=64)
-    parser.add_argument("--epochs", default="5,10,20,40", help="Comma list of --classifier-epochs values.")
+    parser.add_argument("--epochs", default="5,10,20,40", help="Comma list of --classifier-epochs values (or auto).")
     parser.add_argument("--seeds", default="0,1", help="Classifier seeds (default 0,1).")
     parser.add_argument("--work-dir", type=Path, default=None, help="Keep (or reuse) the splits here.")
     args = parser.parse_args()
 
-    from kgan.judge.classifier import ClassifierSettings, train_classifier
+    from kgan.data import ImageDataset
+    from kgan.judge.classifier import AUTO_EPOCHS, ClassifierSettings, search_plateau, train_classifier
 
     with work_folder(args.work_dir, "kgan-plateau-") as work:
         if not ((work / "train.npz").exists() and (work / "validation.npz").exists()):
@@ -41,8 +47,17 @@ def main():
               f"images, {num_classes} classes\n")
         print("| classifier epochs | steps | validation accuracy (per seed) | median | seconds per run |")
         print("| ---: | ---: | --- | ---: | ---: |")
-        for epochs in (int(value) for value in args.epochs.split(",")):
-            settings = ClassifierSettings(epochs=epochs)
+        for epochs in args.epochs.split(","):
+            label = epochs
+            if epochs == AUTO_EPOCHS:
+                started = time.perf_counter()
+                dataset = ImageDataset(train["x"], train["y"].astype(np.int64), list(train["class_names"]), args.data)
+                found = search_plateau(dataset, ClassifierSettings())
+                epochs, label = found["epochs"], f"auto: {found['epochs']}"
+                tried = ", ".join(f"{length}: {value:.3f}" for length, value in found["held_out_accuracy"])
+                seconds = time.perf_counter() - started
+                print(f"search ({seconds:.0f} s), held-out accuracy by epochs: {tried}", flush=True)
+            settings = ClassifierSettings(epochs=int(epochs))
             steps = settings.steps(len(train["y"]))
             accuracies, seconds = [], []
             for seed in (int(value) for value in args.seeds.split(",")):
@@ -50,7 +65,7 @@ def main():
                 classifier = train_classifier(train["x"], train["y"], num_classes, settings, steps, seed)
                 seconds.append(time.perf_counter() - started)
                 accuracies.append(classifier.accuracy(validation["x"], validation["y"]))
-            print(f"| {epochs} | {steps} | {', '.join(f'{value:.3f}' for value in accuracies)} | "
+            print(f"| {label} | {steps} | {', '.join(f'{value:.3f}' for value in accuracies)} | "
                   f"{statistics.median(accuracies):.3f} | {statistics.median(seconds):.0f} |", flush=True)
 
 

@@ -8,7 +8,7 @@ import click
 
 from cli.backend import BACKENDS, select_backend, share_gpu_memory
 from cli.errors import reports_errors
-from cli.params import EPOCH, EPOCH_HELP
+from cli.params import CLASSIFIER_EPOCHS, EPOCH, EPOCH_HELP
 from kgan.evaluation.options import METRICS
 
 
@@ -31,8 +31,9 @@ from kgan.evaluation.options import METRICS
                    "cas and augment only for conditional generators).")
 @click.option("--k", "k_values", default="10,100,all", show_default=True,
               help="Real images per class of the augmentation study (integers or all).")
-@click.option("--classifier-epochs", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Training of every classifier: this many passes over the real training split.")
+@click.option("--classifier-epochs", type=CLASSIFIER_EPOCHS, default=10, show_default=True,
+              help="Training of every classifier: this many passes over the real training split, or auto: as many "
+                   "as it takes the accuracy on held-out real images to stop rising (found once, then cached).")
 @click.option("--inception-weights", type=click.Path(path_type=Path), default=None,
               help="Keras InceptionV3 weights file (.h5, with top) for --metrics inception; never downloaded.")
 @click.option("--backend", type=click.Choice(BACKENDS), default=None,

@@ -10,7 +10,13 @@ from kgan.evaluation.cas import classification_accuracy_score
 from kgan.evaluation.inception import InceptionNetwork, check_weights_file
 from kgan.evaluation.options import ALL, DEFAULT_METRICS, FEATURE_METRICS, check_k
 from kgan.evaluation.scores import score_with_floor
-from kgan.judge.classifier import ClassifierSettings, accuracy_of, reference_classifier
+from kgan.judge.classifier import (
+    AUTO_EPOCHS,
+    ClassifierSettings,
+    accuracy_of,
+    reference_classifier,
+    resolve_epochs,
+)
 from kgan.metrics.registry import ScoredImages
 
 MIN_SAMPLES = 10
@@ -115,8 +121,14 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
         return draws[seed]
 
     classifier_train, is_reference = splits.classifier_and_reference()
-    say(f"reference classifier: training on {len(classifier_train)} real images, or loading it from the cache")
-    classifier, key, cached = reference_classifier(classifier_train, settings.classifier, cache_dir)
+    if settings.classifier.epochs == AUTO_EPOCHS:
+        say("classifier epochs: doubling the training until accuracy on held-out real images stops rising, or "
+            "reading it from the cache")
+    classifier_settings, plateau = resolve_epochs(classifier_train, settings.classifier, cache_dir)
+    settings = dataclasses.replace(settings, classifier=classifier_settings)
+    say(f"reference classifier: training on {len(classifier_train)} real images for {classifier_settings.epochs} "
+        "epochs, or loading it from the cache")
+    classifier, key, cached = reference_classifier(classifier_train, classifier_settings, cache_dir)
     say("extracting classifier features")
     features = {
         name: ScoredImages(*classifier.features_and_probabilities(images), labels)
@@ -165,7 +177,8 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
         "settings": {**settings.describe(), "num_samples": num_samples, "scored_samples": scored,
                      "classifier_steps": steps, "temperature": temperature},  # fmt: skip
         "classifier": {
-            "cache_key": key, "cached": cached, "training_images": len(classifier_train), "test_accuracy": real_accuracy
+            "cache_key": key, "cached": cached, "training_images": len(classifier_train),
+            "test_accuracy": real_accuracy, "plateau": plateau,
         },  # fmt: skip
         "metrics": results,
         "memorisation": memorised,

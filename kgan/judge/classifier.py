@@ -6,6 +6,10 @@ They all train for the same number of steps, so only their data differs.
 
 The reference classifier is cached on disk, keyed by a hash of its training images,
 labels and settings: `$KGAN_CACHE_DIR/classifiers/KEY/` (default `~/.cache/kgan`).
+
+With `epochs="auto"`, `resolve_epochs` first finds how many passes it takes for the
+accuracy on held-out real images to stop rising, and caches that number beside the
+classifiers (`classifiers/plateau/KEY.json`).
 """
 
 import dataclasses
@@ -21,6 +25,7 @@ from kgan import fileio, imaging
 from kgan.cache import cache_root
 from kgan.data import ImageDataset
 from kgan.data.batches import BatchFeeder
+from kgan.data.splits import held_out_mask, subset
 from kgan.devices import resolve_jit
 
 ARCHITECTURE = "kgan-classifier-2"  # change it when the network or training changes, to retire old caches
@@ -31,6 +36,12 @@ MAX_WIDTH_MULTIPLIER = 4
 PREDICT_BATCH_SIZE = 256
 MODEL_FILE = "classifier.keras"
 META_FILE = "meta.json"
+AUTO_EPOCHS = "auto"
+PLATEAU_FOLDER = "plateau"
+PLATEAU_HELD_OUT_FRACTION = 1 / 8  # of each class, classified after each length the plateau search tries
+PLATEAU_FIRST_EPOCHS = 10
+PLATEAU_MIN_GAIN = 0.01  # held-out accuracy that doubling the training must add to count as a rise
+PLATEAU_MAX_EPOCHS = 160
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,6 +51,8 @@ class ClassifierSettings:
     Args:
         epochs: passes over the real training split; every classifier trains for as
             many steps as the reference classifier needs for that, whatever its data.
+            "auto": as many as it takes its accuracy on held-out real images to stop
+            rising (`resolve_epochs`).
         batch_size: images per step.
         width: filters of the first convolutions (doubled per halving, up to 4x).
         feature_dim: size of the penultimate dense layer, the feature space.
@@ -50,7 +63,7 @@ class ClassifierSettings:
         seed: seed of the reference classifier (weights and data order).
     """
 
-    epochs: int = 10
+    epochs: int | str = 10
     batch_size: int = 64
     width: int = 32
     feature_dim: int = 128
@@ -60,6 +73,8 @@ class ClassifierSettings:
 
     def steps(self, num_real_training_images):
         """Training steps of every classifier: `epochs` passes over the real training split."""
+        if self.epochs == AUTO_EPOCHS:
+            raise ValueError('resolve epochs="auto" with resolve_epochs before asking for steps')
         return self.epochs * math.ceil(num_real_training_images / self.batch_size)
 
 
@@ -152,6 +167,79 @@ def compiled_classifier(image_shape, num_classes, settings, steps, seed):
         jit_compile=resolve_jit(None),
     )
     return model
+
+
+def plateau_epochs(accuracies, min_gain=PLATEAU_MIN_GAIN):
+    """The training length after which doubling it stopped adding `min_gain` of held-out accuracy.
+
+    Args:
+        accuracies: {epochs: held-out accuracy} of lengths that double, from the shortest.
+        min_gain: the rise that counts.
+    """
+    lengths = sorted(accuracies)
+    chosen = lengths[0]
+    for longer in lengths[1:]:
+        if accuracies[longer] < accuracies[chosen] + min_gain:
+            break
+        chosen = longer
+    return chosen
+
+
+def search_plateau(train, settings):
+    """How many passes over `train` a classifier needs before its accuracy on held-out real images stops rising.
+
+    Classifiers with `settings` train for PLATEAU_FIRST_EPOCHS passes, then twice as many,
+    and so on, each with its own cosine decay as every classifier of an evaluation has,
+    on all but the last 1/8 of each class, and classify that 1/8. The search stops at the
+    first doubling that adds less than PLATEAU_MIN_GAIN (or at PLATEAU_MAX_EPOCHS).
+
+    Args:
+        train: a labelled ImageDataset.
+        settings: a ClassifierSettings (its epochs are ignored).
+
+    Returns:
+        {"epochs": the length before the doubling that did not pay, "held_out_accuracy":
+        [[epochs, accuracy], ...] of every length tried, "held_out_images": how many were classified}.
+    """
+    size = max(train.num_classes, round(len(train) * PLATEAU_HELD_OUT_FRACTION))
+    is_held_out = held_out_mask(train.labels, size)
+    fitted = subset(train, ~is_held_out)
+    accuracies, epochs = {}, PLATEAU_FIRST_EPOCHS
+    while epochs <= PLATEAU_MAX_EPOCHS:
+        steps = dataclasses.replace(settings, epochs=epochs).steps(len(fitted))
+        classifier = train_classifier(fitted.images, fitted.labels, train.num_classes, settings, steps, settings.seed)
+        accuracies[epochs] = classifier.accuracy(train.images[is_held_out], train.labels[is_held_out])
+        if plateau_epochs(accuracies) < epochs:
+            break
+        epochs *= 2
+    return {
+        "epochs": plateau_epochs(accuracies),
+        "held_out_accuracy": [[length, round(accuracy, 4)] for length, accuracy in accuracies.items()],
+        "held_out_images": int(is_held_out.sum()),
+    }
+
+
+def resolve_epochs(train, settings, cache_dir=None):
+    """`settings` with a number of epochs: for "auto", the plateau of `search_plateau`, cached.
+
+    Args:
+        train: the reference classifier's training images, a labelled ImageDataset.
+        settings: a ClassifierSettings.
+        cache_dir: the cache folder; None for `cache_root()`.
+
+    Returns:
+        (ClassifierSettings with integer epochs, the search's record or None when epochs was a number).
+    """
+    if settings.epochs != AUTO_EPOCHS:
+        return settings, None
+    path = Path(cache_dir or cache_root()) / "classifiers" / PLATEAU_FOLDER / f"{cache_key(train, settings)}.json"
+    try:
+        plateau = {**json.loads(path.read_text()), "cached": True}
+    except (OSError, ValueError):  # absent, or damaged: search again
+        plateau = search_plateau(train, settings)
+        fileio.write_text(path, json.dumps(plateau, indent=2))
+        plateau = {**plateau, "cached": False}
+    return dataclasses.replace(settings, epochs=plateau["epochs"]), plateau
 
 
 def reference_classifier(train, settings, cache_dir=None):
