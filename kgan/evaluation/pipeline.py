@@ -122,7 +122,7 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
 
     classifier_train, is_reference = splits.classifier_and_reference()
     if settings.classifier.epochs == AUTO_EPOCHS:
-        say("classifier epochs: doubling the training until accuracy on held-out real images stops rising, or "
+        say("classifier epochs: training longer until accuracy on held-out real images stops rising, or "
             "reading it from the cache")
     classifier_settings, plateau = resolve_epochs(classifier_train, settings.classifier, cache_dir)
     settings = dataclasses.replace(settings, classifier=classifier_settings)

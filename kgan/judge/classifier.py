@@ -40,7 +40,8 @@ AUTO_EPOCHS = "auto"
 PLATEAU_FOLDER = "plateau"
 PLATEAU_HELD_OUT_FRACTION = 1 / 8  # of each class, classified after each length the plateau search tries
 PLATEAU_FIRST_EPOCHS = 10
-PLATEAU_MIN_GAIN = 0.01  # held-out accuracy that doubling the training must add to count as a rise
+PLATEAU_GROWTH = 4  # each length tried is this many times the last: a doubling's gain hides in seed noise
+PLATEAU_MIN_GAIN = 0.02  # held-out accuracy the longer training must add to count as a rise
 PLATEAU_MAX_EPOCHS = 160
 
 
@@ -170,10 +171,10 @@ def compiled_classifier(image_shape, num_classes, settings, steps, seed):
 
 
 def plateau_epochs(accuracies, min_gain=PLATEAU_MIN_GAIN):
-    """The training length after which doubling it stopped adding `min_gain` of held-out accuracy.
+    """The training length after which training longer stopped adding `min_gain` of held-out accuracy.
 
     Args:
-        accuracies: {epochs: held-out accuracy} of lengths that double, from the shortest.
+        accuracies: {epochs: held-out accuracy} of growing lengths.
         min_gain: the rise that counts.
     """
     lengths = sorted(accuracies)
@@ -188,17 +189,18 @@ def plateau_epochs(accuracies, min_gain=PLATEAU_MIN_GAIN):
 def search_plateau(train, settings):
     """How many passes over `train` a classifier needs before its accuracy on held-out real images stops rising.
 
-    Classifiers with `settings` train for PLATEAU_FIRST_EPOCHS passes, then twice as many,
-    and so on, each with its own cosine decay as every classifier of an evaluation has,
-    on all but the last 1/8 of each class, and classify that 1/8. The search stops at the
-    first doubling that adds less than PLATEAU_MIN_GAIN (or at PLATEAU_MAX_EPOCHS).
+    Classifiers with `settings` train for PLATEAU_FIRST_EPOCHS passes, then PLATEAU_GROWTH
+    times as many, and so on, each with its own cosine decay as every classifier of an
+    evaluation has, on all but the last 1/8 of each class, and classify that 1/8. The
+    search stops at the first length that adds less than PLATEAU_MIN_GAIN to the one
+    before it (or at PLATEAU_MAX_EPOCHS).
 
     Args:
         train: a labelled ImageDataset.
         settings: a ClassifierSettings (its epochs are ignored).
 
     Returns:
-        {"epochs": the length before the doubling that did not pay, "held_out_accuracy":
+        {"epochs": the length before the first one that did not pay, "held_out_accuracy":
         [[epochs, accuracy], ...] of every length tried, "held_out_images": how many were classified}.
     """
     size = max(train.num_classes, round(len(train) * PLATEAU_HELD_OUT_FRACTION))
@@ -211,7 +213,7 @@ def search_plateau(train, settings):
         accuracies[epochs] = classifier.accuracy(train.images[is_held_out], train.labels[is_held_out])
         if plateau_epochs(accuracies) < epochs:
             break
-        epochs *= 2
+        epochs *= PLATEAU_GROWTH
     return {
         "epochs": plateau_epochs(accuracies),
         "held_out_accuracy": [[length, round(accuracy, 4)] for length, accuracy in accuracies.items()],

@@ -15,14 +15,14 @@ from tests.helpers import assert_one_line_error, run_kgan
     "accuracies, expected",
     [
         ({10: 0.5}, 10),
-        ({10: 0.5, 20: 0.6, 40: 0.605}, 20),  # 40 adds half a point: under the one that counts
-        ({10: 0.5, 20: 0.51, 40: 0.53}, 40),
-        ({10: 0.5, 20: 0.49, 40: 0.7}, 10),  # the search never tries 40 after 20 did not pay
-        ({40: 0.6, 10: 0.5, 20: 0.55}, 40),  # in order of length, whatever the dict's order
+        ({10: 0.5, 40: 0.6, 160: 0.61}, 40),  # 160 adds a point: under the two that count
+        ({10: 0.5, 40: 0.52, 160: 0.54}, 160),
+        ({10: 0.5, 40: 0.49, 160: 0.7}, 10),  # the search never tries 160 after 40 did not pay
+        ({160: 0.6, 10: 0.5, 40: 0.55}, 160),  # in order of length, whatever the dict's order
     ],
 )
-def test_plateau_is_the_length_before_the_first_doubling_that_did_not_pay(accuracies, expected):
-    assert plateau_epochs(accuracies, min_gain=0.01) == expected
+def test_plateau_is_the_length_before_the_first_longer_one_that_did_not_pay(accuracies, expected):
+    assert plateau_epochs(accuracies, min_gain=0.02) == expected
 
 
 @pytest.fixture(scope="module")
@@ -30,15 +30,17 @@ def digits():
     return load_dataset("digits", image_size=16)
 
 
-def test_search_doubles_the_training_until_the_held_out_accuracy_stops_rising(digits, monkeypatch):
+def test_search_trains_longer_until_the_held_out_accuracy_stops_rising(digits, monkeypatch):
     monkeypatch.setattr(judge, "PLATEAU_FIRST_EPOCHS", 1)
+    monkeypatch.setattr(judge, "PLATEAU_GROWTH", 2)
+    monkeypatch.setattr(judge, "PLATEAU_MIN_GAIN", 0.01)
     monkeypatch.setattr(judge, "PLATEAU_MAX_EPOCHS", 8)
     found = search_plateau(digits, ClassifierSettings())
     tried = dict(found["held_out_accuracy"])
     lengths = list(tried)
     assert lengths == [2**index for index in range(len(lengths))]
     assert found["epochs"] == plateau_epochs(tried)
-    # It stopped at the first doubling that did not pay, or at the longest length allowed.
+    # It stopped at the first longer training that did not pay, or at the longest length allowed.
     assert lengths[-1] == 2 * found["epochs"] or lengths[-1] * 2 > judge.PLATEAU_MAX_EPOCHS
     assert found["held_out_images"] == round(len(digits) / 8)
     # A small CNN learns 16 px digits, and needs more than one pass for it.
