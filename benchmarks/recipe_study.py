@@ -32,21 +32,25 @@ from common import DATASETS, kgan, work_folder
 from evaluate_held_out import write_splits
 from PIL import Image, ImageDraw
 
+# Every recipe but R1's own says --r1 0: they were measured before --r1 auto became the default, and
+# "default" is whatever kgan train's defaults are when the study runs (docs/measurements.md names them per row).
 RECIPES = {
     "default": "",
-    "one-forward": "--generator-forwards 1",
-    "hinge": "--loss hinge",
-    "spectral-norm": "--spectral-norm",
+    "one-forward": "--generator-forwards 1 --r1 0",
+    "two-forwards": "--generator-forwards 2 --r1 0",
+    "hinge": "--loss hinge --r1 0",
+    "spectral-norm": "--spectral-norm --r1 0",
     "r1": "--r1 1 --r1-every 16",
-    "diffaugment": "--diffaugment translation,color,cutout",
-    "diffaugment-tc": "--diffaugment translation,cutout",
-    "ttur": "--lr 1e-4 --d-lr 4e-4",
-    "sn-hinge": "--spectral-norm --loss hinge",
-    "sn-hinge-diffaugment": "--spectral-norm --loss hinge --diffaugment translation,color,cutout",
+    "diffaugment": "--diffaugment translation,color,cutout --r1 0",
+    "diffaugment-tc": "--diffaugment translation,cutout --r1 0",
+    "ttur": "--lr 1e-4 --d-lr 4e-4 --r1 0",
+    "sn-hinge": "--spectral-norm --loss hinge --r1 0",
+    "sn-hinge-diffaugment": "--spectral-norm --loss hinge --diffaugment translation,color,cutout --r1 0",
     "r1-diffaugment": "--r1 1 --r1-every 16 --diffaugment translation,color,cutout",
     # SNGAN's Adam (beta_1 0, beta_2 0.9) with SAGAN's and BigGAN's two time-scales (1e-4 for G, 4e-4 for D)
-    "sngan": "--spectral-norm --loss hinge --beta1 0 --beta2 0.9 --lr 1e-4 --d-lr 4e-4",
-    # StyleGAN2-ADA's heuristic gamma = 0.0002 * size^2 / batch: 0.0032 at 32 px, 0.0128 at 64 px (batch 64)
+    "sngan": "--spectral-norm --loss hinge --beta1 0 --beta2 0.9 --lr 1e-4 --d-lr 4e-4 --r1 0",
+    # StyleGAN2-ADA's heuristic gamma = 0.0002 * size^2 / batch: 0.0032 at 32 px, 0.0128 at 64 px (batch 64),
+    # what --r1 auto now gives
     "r1-heuristic-32": "--r1 0.0032 --r1-every 16",
     "r1-heuristic-64": "--r1 0.0128 --r1-every 16",
 }

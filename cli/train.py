@@ -15,6 +15,9 @@ from kgan.config import (
     LOSSES,
     PIXEL_SHUFFLE_MAX_SIZE,
     PRECISIONS,
+    R1_AUTO,
+    R1_AUTO_MIN_SIZE,
+    R1_HEURISTIC,
     SUPPORTED_IMAGE_SIZES,
     UPSAMPLING_CHOICES,
     TrainConfig,
@@ -26,6 +29,20 @@ from kgan.metrics.registry import RANKING
 
 DEFAULTS = TrainConfig()  # the options' defaults are TrainConfig's, so the library and the CLI agree
 NO_METRIC = "none"  # --metric's spelling of TrainConfig(metric=None)
+
+
+class GammaType(click.ParamType):
+    """`--r1`: a gamma (a number; TrainConfig checks its range), or auto."""
+
+    name = "gamma"
+
+    def convert(self, value, param, ctx):
+        if value == R1_AUTO or isinstance(value, float):
+            return value
+        try:
+            return float(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither a gamma (a number >= 0) nor {R1_AUTO}", param, ctx)
 
 
 @click.command()
@@ -68,9 +85,10 @@ NO_METRIC = "none"  # --metric's spelling of TrainConfig(metric=None)
 @click.option("--loss", type=click.Choice(LOSSES), default=DEFAULTS.loss, show_default=True,
               help="nonsaturating: binary cross-entropy on D's logits. hinge: relu(1 - D(x)) + relu(1 + D(G(z))) for "
                    "D, -D(G(z)) for G (SNGAN, BigGAN).")
-@click.option("--r1", type=float, default=DEFAULTS.r1, show_default=True, metavar="GAMMA",
+@click.option("--r1", type=GammaType(), default=DEFAULTS.r1, show_default=True,
               help="R1 penalty gamma/2 * E|grad_x D(x)|^2 on real images (0 = off; DiffAugment: on the augmented "
-                   "ones).")
+                   f"ones). auto: StyleGAN2-ADA's gamma = {R1_HEURISTIC:g} x size^2 / batch from {R1_AUTO_MIN_SIZE} "
+                   "px on, off below.")
 @click.option("--r1-every", type=int, default=DEFAULTS.r1_every, show_default=True, metavar="K",
               help="Apply --r1 every K discriminator steps, times K (lazy regularisation, as StyleGAN2).")
 @click.option("--spectral-norm/--no-spectral-norm", default=DEFAULTS.spectral_norm, show_default=True,

@@ -7,6 +7,7 @@ from kgan.config import (
     UPSAMPLING_MODES,
     TrainConfig,
     resolve_metric_every,
+    resolve_r1,
     resolve_upsampling,
 )
 from kgan.errors import UsageError
@@ -21,7 +22,7 @@ def test_unknown_precision_is_a_usage_error():
 def test_a_config_from_before_precision_keeps_the_precision_it_trained_in(mixed_precision, precision):
     old = {"dataset": "digits", "epochs": 3, "mixed_precision": mixed_precision}
     expected = TrainConfig(dataset="digits", epochs=3, precision=precision, upsampling="pixel_shuffle",
-                           generator_forwards=2, metric=None, keep_best=False, metric_every=1)
+                           generator_forwards=2, metric=None, keep_best=False, metric_every=1, r1=0.0)
     assert TrainConfig.from_dict(old) == expected
     assert TrainConfig.from_dict({"precision": "auto"}).precision == "auto"
 
@@ -77,7 +78,7 @@ def test_the_recipe_options_round_trip_and_a_config_without_them_trains_as_befor
 @pytest.mark.parametrize("options, message", [
     (dict(loss="wasserstein"), "loss must be one of nonsaturating, hinge, not 'wasserstein'"),
     (dict(loss="hinge", label_smoothing=0.1), "label smoothing applies to the non-saturating loss only, not to hinge"),
-    (dict(r1=-1.0), "r1 must be a finite gamma >= 0"),
+    (dict(r1=-1.0), "r1 must be a finite gamma >= 0 \\(0 = off\\) or auto, not -1.0"),
     (dict(r1=float("nan")), "r1 must be a finite gamma >= 0"),
     (dict(r1_every=0), "r1-every must be an integer >= 1"),
     (dict(d_lr=0.0), r"d-lr must lie in \(0, 1\), not 0.0"),
@@ -103,3 +104,16 @@ def test_a_new_run_scores_its_epochs_by_default_and_an_old_config_as_it_trained(
 ])  # fmt: skip
 def test_the_score_comes_once_per_7500_trained_images_unless_told(metric_every, images_per_epoch, expected):
     assert resolve_metric_every(metric_every, images_per_epoch) == expected
+
+
+@pytest.mark.parametrize("r1, image_size, batch_size, expected", [
+    ("auto", 64, 64, 0.0128), ("auto", 32, 64, 0.0032), ("auto", 128, 32, 0.1024), ("auto", 28, 64, 0.0),
+    ("auto", 16, 16, 0.0), (0.5, 64, 64, 0.5), (0.0, 64, 64, 0.0),
+])  # fmt: skip
+def test_auto_r1_is_stylegan2_adas_gamma_from_32_px_and_off_below(r1, image_size, batch_size, expected):
+    assert resolve_r1(r1, image_size, batch_size) == pytest.approx(expected)
+
+
+def test_a_new_run_defaults_to_auto_r1_and_an_old_config_keeps_none():
+    assert TrainConfig().r1 == "auto"
+    assert TrainConfig.from_dict({"dataset": "digits"}).r1 == 0.0

@@ -5,7 +5,7 @@ import dataclasses
 import keras
 
 import kgan
-from kgan.config import resolve_metric_every, resolve_upsampling
+from kgan.config import resolve_metric_every, resolve_r1, resolve_upsampling
 from kgan.data import load_dataset
 from kgan.data.batches import BatchFeeder, epoch_steps
 from kgan.devices import resolve_jit, resolve_precision
@@ -50,6 +50,7 @@ def prepare_data(config):
         conditional=conditional,
         precision=resolve_precision(config.precision),
         upsampling=resolve_upsampling(config.upsampling, dataset.images.shape[1]),
+        r1=resolve_r1(config.r1, dataset.images.shape[1], config.batch_size),
         metric=metric,
         keep_best=keep_best,
         metric_every=None if metric is None else resolve_metric_every(config.metric_every, images_per_epoch),

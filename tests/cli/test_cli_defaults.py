@@ -35,7 +35,7 @@ DOCUMENTED_DEFAULTS = {
     "--diffaugment": ("none", ""),
     "--generator-forwards": ("1", 1),
     "--loss": ("`nonsaturating`", "nonsaturating"),
-    "--r1": ("0", 0.0),
+    "--r1": ("`auto`", "auto"),
     "--r1-every": ("16", 16),
     "--spectral-norm": ("off", False),
     "--seed": ("0", 0),
@@ -58,7 +58,7 @@ NOT_IN_CONFIG = ("backend", "resume", "overwrite", "coordinator", "num_processes
 # What a run on 16 px digits makes of the defaults it resolves when it starts.
 # TINY's epochs are 2 steps of 16 images: one score per ceil(7,500 / 32) epochs, and the last.
 RESOLVED_FOR_16_PX_DIGITS = {"channels": 1, "conditional": True, "upsampling": "pixel_shuffle", "metric": "accuracy",
-                             "keep_best": True, "metric_every": 235}  # fmt: skip
+                             "keep_best": True, "metric_every": 235, "r1": 0.0}  # fmt: skip
 
 
 def documented_defaults(page):

@@ -127,8 +127,9 @@ def test_runs_without_jit(tmp_path):
     assert np.isfinite(result.history[-1]["d_loss"])
 
 
-@pytest.mark.parametrize("image_size, upsampling", [(28, "pixel_shuffle"), (64, "resize")])
-def test_a_run_resolves_auto_upsampling_by_image_size_and_records_it(image_size, upsampling):
+@pytest.mark.parametrize("image_size, upsampling, r1", [(28, "pixel_shuffle", 0.0), (64, "resize", 0.0128)])
+def test_a_run_resolves_auto_upsampling_and_r1_by_image_size_and_records_them(image_size, upsampling, r1):
     _, config = prepare_data(TrainConfig(dataset="digits", image_size=image_size))
-    assert config.upsampling == upsampling
-    assert describe(config, load_dataset("digits", image_size))["train"]["upsampling"] == upsampling
+    assert (config.upsampling, config.r1) == (upsampling, pytest.approx(r1))
+    recorded = describe(config, load_dataset("digits", image_size))["train"]
+    assert (recorded["upsampling"], recorded["r1"]) == (upsampling, pytest.approx(r1))
