@@ -15,7 +15,8 @@ channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 
 has bfloat16 units (/proc/cpuinfo flags).
 
 Each variant runs in its own process: kgan's builds the default conditional model as `kgan train` does
-(TrainConfig, prepare_data, build_model, fit on fit_inputs(batch_feeder)) from random images in a temporary .npz;
+(TrainConfig, prepare_data, build_model, fit on fit_inputs(batch_feeder)) from random images in a temporary .npz,
+without the R1 penalty that `--r1 auto` adds from 32 px (the peer has none: the step is compared like for like);
 torch's runs torch_peer.py (the same networks and step) under --torch-python, a separate environment, since
 kgan never depends on torch. The first epoch (compilation, warm-up) is dropped; variants alternate over
 --rounds rounds and the median is over all kept epochs. The table gives each variant's ratio to
@@ -48,7 +49,7 @@ from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare
 args = json.loads(sys.argv[1])
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"],
-                     generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None)
+                     generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None, r1=0.0)
 dataset, config = prepare_data(config)
 model = build_model(config, dataset)
 feeder = batch_feeder(config, dataset)
