@@ -234,7 +234,10 @@ def resolve_epochs(train, settings, cache_dir=None):
     """
     if settings.epochs != AUTO_EPOCHS:
         return settings, None
-    path = Path(cache_dir or cache_root()) / "classifiers" / PLATEAU_FOLDER / f"{cache_key(train, settings)}.json"
+    # The search's own constants are part of the key, so a changed rule searches again.
+    rule = f"{AUTO_EPOCHS}: {PLATEAU_FIRST_EPOCHS} x{PLATEAU_GROWTH} +{PLATEAU_MIN_GAIN} <={PLATEAU_MAX_EPOCHS}"
+    key = cache_key(train, dataclasses.replace(settings, epochs=rule))
+    path = Path(cache_dir or cache_root()) / "classifiers" / PLATEAU_FOLDER / f"{key}.json"
     try:
         plateau = {**json.loads(path.read_text()), "cached": True}
     except (OSError, ValueError):  # absent, or damaged: search again

@@ -67,6 +67,10 @@ def test_resolve_epochs_keeps_numbers_and_caches_the_search(digits, tmp_path, mo
     entry.write_text("{damaged")
     monkeypatch.setattr(judge, "search_plateau", lambda train, settings: {**found, "epochs": 9})
     assert resolve_epochs(digits, auto, tmp_path)[0].epochs == 9
+    monkeypatch.setattr(judge, "PLATEAU_MIN_GAIN", 0.03)  # another rule: another cache entry
+    monkeypatch.setattr(judge, "search_plateau", lambda train, settings: {**found, "epochs": 40})
+    assert resolve_epochs(digits, auto, tmp_path)[0].epochs == 40
+    assert len(list((tmp_path / "classifiers" / "plateau").iterdir())) == 2
 
 
 def test_auto_steps_must_be_resolved_first():
