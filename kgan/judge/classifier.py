@@ -211,11 +211,12 @@ def search_plateau(train, settings):
         steps = dataclasses.replace(settings, epochs=epochs).steps(len(fitted))
         classifier = train_classifier(fitted.images, fitted.labels, train.num_classes, settings, steps, settings.seed)
         accuracies[epochs] = classifier.accuracy(train.images[is_held_out], train.labels[is_held_out])
-        if plateau_epochs(accuracies) < epochs:
+        chosen = plateau_epochs(accuracies, PLATEAU_MIN_GAIN)  # the gain of now, not the default bound at import
+        if chosen < epochs:
             break
         epochs *= PLATEAU_GROWTH
     return {
-        "epochs": plateau_epochs(accuracies),
+        "epochs": chosen,
         "held_out_accuracy": [[length, round(accuracy, 4)] for length, accuracy in accuracies.items()],
         "held_out_images": int(is_held_out.sum()),
     }
