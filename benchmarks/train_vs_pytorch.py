@@ -9,10 +9,11 @@ g1 / g2, one or two generator forwards per step (kgan train --generator-forwards
 --generator-forwards); for torch also contiguous (NCHW memory rather than channels_last) and compile
 (torch.compile); for tf also xla (the step jit-compiled, kgan train --jit) and interN / intraN
 (TensorFlow's inter-op and intra-op thread pools of N threads, TF_NUM_INTEROP_THREADS /
-TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores). The default list is what
-a user of this CPU would pick from: kgan's defaults on both backends, and torch eager float32 (contiguous and
-channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 autocast only where the CPU
-has bfloat16 units (/proc/cpuinfo flags).
+TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores); for tf and jax also speN
+(Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N).
+The default list is what a user of this CPU would pick from: kgan's defaults on both backends, and torch eager
+float32 (contiguous and channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 autocast
+only where the CPU has bfloat16 units (/proc/cpuinfo flags).
 
 Each variant runs in its own process: kgan's builds the default conditional model as `kgan train` does
 (TrainConfig, prepare_data, build_model, fit on fit_inputs(batch_feeder)) from random images in a temporary .npz,
@@ -53,6 +54,7 @@ config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], pre
 dataset, config = prepare_data(config)
 model = build_model(config, dataset)
 feeder = batch_feeder(config, dataset)
+model.steps_per_execution = args["steps_per_execution"]
 class Clock(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None): self.start = time.perf_counter()
     def on_epoch_end(self, epoch, logs=None):
@@ -73,25 +75,28 @@ NUM_CLASSES = 10
 
 
 def parse_variant(variant, default_forwards):
-    """(side, precision, generator forwards, torch_peer flags, environment, jit) of a variant name; ValueError
-    when malformed."""
+    """(side, precision, generator forwards, torch_peer flags, environment, jit, steps per execution) of a variant
+    name; ValueError when malformed."""
     name, *options = variant.split("+")
     side, _, precision = name.partition("-")
     allowed = TORCH_OPTIONS if side == "torch" else KGAN_OPTIONS + (TF_OPTIONS if side == "tf" else ())
     if side not in (*KGAN_SIDES, "torch") or precision not in (TORCH_PRECISIONS if side == "torch" else PRECISIONS):
         raise ValueError(f"{variant}: not tf-, jax- or torch-PRECISION")
-    env = {}
+    env, steps_per_execution = {}, 1
     for option in options:
-        pool = option.rstrip("0123456789")
-        if side == "tf" and pool in THREAD_POOLS and option[len(pool):].isdigit():
-            env[THREAD_POOLS[pool]] = option[len(pool):]
+        name, count = option.rstrip("0123456789"), option.lstrip("abcdefghijklmnopqrstuvwxyz")
+        if side == "tf" and name in THREAD_POOLS and count.isdigit():
+            env[THREAD_POOLS[name]] = count
+        elif side != "torch" and name == "spe" and count.isdigit() and int(count) > 0:
+            steps_per_execution = int(count)
         elif option not in allowed:
-            raise ValueError(f"{variant}: options are {', '.join(allowed)}{', interN, intraN' * (side == 'tf')}")
+            counted = ", interN, intraN" * (side == "tf") + ", speN" * (side != "torch")
+            raise ValueError(f"{variant}: options are {', '.join(allowed)}{counted}")
     forwards = [int(option[1]) for option in options if option in ("g1", "g2")]
     extra = [{"contiguous": "--memory-format=contiguous", "compile": "--compile"}[option]
              for option in options if option in ("contiguous", "compile")]  # fmt: skip
     jit = True if "xla" in options else None
-    return side, precision, (forwards or [default_forwards])[-1], extra, env, jit
+    return side, precision, (forwards or [default_forwards])[-1], extra, env, jit, steps_per_execution
 
 
 def default_variants(has_bfloat16_units):
@@ -113,7 +118,9 @@ def run_json(command, env=None):
 
 def measure(variant, options, npz_path):
     """(resolved precision, images/s of each kept epoch) of one run of `variant`."""
-    side, precision, forwards, extra, threads, jit = parse_variant(variant, options.generator_forwards)
+    side, precision, forwards, extra, threads, jit, steps_per_execution = parse_variant(
+        variant, options.generator_forwards
+    )
     settings = dict(batch_size=options.batch_size, steps=options.steps, epochs=options.epochs,
                     generator_forwards=forwards)  # fmt: skip
     if side == "torch":
@@ -123,7 +130,8 @@ def measure(variant, options, npz_path):
                    *flags, *extra]  # fmt: skip
         return f"{precision} (autocast)" if precision == "bfloat16" else precision, run_json(command)
     env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3", **threads)
-    payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision, "jit": jit})
+    payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision, "jit": jit,
+                          "steps_per_execution": steps_per_execution})  # fmt: skip
     result = run_json([sys.executable, "-c", WORKER, payload], env=env)
     return result["precision"], result["rates"]
 
