@@ -84,10 +84,10 @@ def parse_variant(variant, default_forwards):
         raise ValueError(f"{variant}: not tf-, jax- or torch-PRECISION")
     env, steps_per_execution = {}, 1
     for option in options:
-        name, count = option.rstrip("0123456789"), option.lstrip("abcdefghijklmnopqrstuvwxyz")
-        if side == "tf" and name in THREAD_POOLS and count.isdigit():
-            env[THREAD_POOLS[name]] = count
-        elif side != "torch" and name == "spe" and count.isdigit() and int(count) > 0:
+        word, count = option.rstrip("0123456789"), option.lstrip("abcdefghijklmnopqrstuvwxyz")
+        if side == "tf" and word in THREAD_POOLS and count.isdigit():
+            env[THREAD_POOLS[word]] = count
+        elif side != "torch" and word == "spe" and count.isdigit() and int(count) > 0:
             steps_per_execution = int(count)
         elif option not in allowed:
             counted = ", interN, intraN" * (side == "tf") + ", speN" * (side != "torch")
