@@ -170,7 +170,7 @@ def compiled_classifier(image_shape, num_classes, settings, steps, seed):
     return model
 
 
-def plateau_epochs(accuracies, min_gain=PLATEAU_MIN_GAIN):
+def plateau_epochs(accuracies, min_gain):
     """The training length after which training longer stopped adding `min_gain` of held-out accuracy.
 
     Args:
@@ -211,7 +211,7 @@ def search_plateau(train, settings):
         steps = dataclasses.replace(settings, epochs=epochs).steps(len(fitted))
         classifier = train_classifier(fitted.images, fitted.labels, train.num_classes, settings, steps, settings.seed)
         accuracies[epochs] = classifier.accuracy(train.images[is_held_out], train.labels[is_held_out])
-        chosen = plateau_epochs(accuracies, PLATEAU_MIN_GAIN)  # the gain of now, not the default bound at import
+        chosen = plateau_epochs(accuracies, PLATEAU_MIN_GAIN)
         if chosen < epochs:
             break
         epochs *= PLATEAU_GROWTH

@@ -88,7 +88,8 @@ def test_evaluate_with_auto_records_the_plateau_and_trains_every_classifier_to_i
     assert "stops rising" in result.stderr
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     plateau = report["classifier"]["plateau"]
-    assert plateau["cached"] is False and plateau["epochs"] == plateau_epochs(dict(plateau["held_out_accuracy"]))
+    assert plateau["cached"] is False
+    assert plateau["epochs"] == plateau_epochs(dict(plateau["held_out_accuracy"]), judge.PLATEAU_MIN_GAIN)
     assert report["settings"]["classifier"]["epochs"] == plateau["epochs"]
     assert report["settings"]["classifier_steps"] == plateau["epochs"] * -(-1572 // 64)
 
