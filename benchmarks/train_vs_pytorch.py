@@ -10,7 +10,8 @@ g1 / g2, one or two generator forwards per step (kgan train --generator-forwards
 (torch.compile); for tf also xla (the step jit-compiled, kgan train --jit) and interN / intraN
 (TensorFlow's inter-op and intra-op thread pools of N threads, TF_NUM_INTEROP_THREADS /
 TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores); for tf and jax also speN
-(Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N).
+(Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N)
+and kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel).
 The default list is what a user of this CPU would pick from: kgan's defaults on both backends, and torch eager
 float32 (contiguous and channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 autocast
 only where the CPU has bfloat16 units (/proc/cpuinfo flags).
@@ -48,6 +49,10 @@ import json, sys, time, keras
 from kgan.config import TrainConfig
 from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare_data
 args = json.loads(sys.argv[1])
+if args["keras_adam"]:
+    import kgan.training.builder
+    kgan.training.builder.default_optimizer = lambda rate, beta_1, name, beta_2: keras.optimizers.Adam(
+        rate, beta_1=beta_1, beta_2=beta_2, name=name)
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"],
                      generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None, r1=0.0)
@@ -68,7 +73,7 @@ print(json.dumps({"precision": config.precision, "rates": [images / t for t in t
 TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
-KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2"), ("g1", "g2", "contiguous", "compile")
+KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
 TF_OPTIONS = ("xla",)  # and interN, intraN
 THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
 NUM_CLASSES = 10
@@ -131,7 +136,8 @@ def measure(variant, options, npz_path):
         return f"{precision} (autocast)" if precision == "bfloat16" else precision, run_json(command)
     env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3", **threads)
     payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision, "jit": jit,
-                          "steps_per_execution": steps_per_execution})  # fmt: skip
+                          "steps_per_execution": steps_per_execution,
+                          "keras_adam": "kerasadam" in variant.split("+")})  # fmt: skip
     result = run_json([sys.executable, "-c", WORKER, payload], env=env)
     return result["precision"], result["rates"]
 

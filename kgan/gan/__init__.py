@@ -6,6 +6,6 @@
 """
 
 from kgan.gan.dcgan import DCGAN
-from kgan.gan.optimizers import OptimizerPair, default_optimizer
+from kgan.gan.optimizers import FusedAdam, OptimizerPair, default_optimizer
 
-__all__ = ["DCGAN", "OptimizerPair", "default_optimizer"]
+__all__ = ["DCGAN", "FusedAdam", "OptimizerPair", "default_optimizer"]

@@ -2,6 +2,11 @@
 
 import keras
 
+if keras.config.backend() == "tensorflow":
+    from kgan.gan.tensorflow_adam import fused_adam_update, is_dense
+else:
+    fused_adam_update, is_dense = None, None
+
 
 def default_optimizer(learning_rate=2e-4, beta_1=0.5, name="adam", beta_2=0.999):
     """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting.
@@ -12,7 +17,24 @@ def default_optimizer(learning_rate=2e-4, beta_1=0.5, name="adam", beta_2=0.999)
         name: the optimizer's name; TensorBoard logs its rate as `learning_rate_<name>`.
         beta_2: Adam's beta_2.
     """
-    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, name=name)
+    return FusedAdam(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, name=name)
+
+
+@keras.saving.register_keras_serializable(package="kgan")
+class FusedAdam(keras.optimizers.Adam):
+    """keras.optimizers.Adam whose update is one fused kernel per variable where the backend has one.
+
+    Same arguments, state and results as keras's Adam. On TensorFlow each variable's update is
+    one ResourceApplyAdam instead of about fifteen element-wise ops, each a pass over the
+    weights (docs/measurements.md has what it saves per step). amsgrad and the other
+    backends run keras's own update (JAX's XLA fuses it already), and so do an embedding's
+    sparse gradients on TensorFlow.
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        if fused_adam_update is None or self.amsgrad or not is_dense(gradient):
+            return super().update_step(gradient, variable, learning_rate)
+        fused_adam_update(self, gradient, variable, learning_rate)
 
 
 @keras.saving.register_keras_serializable(package="kgan")
