@@ -24,11 +24,10 @@ def default_optimizer(learning_rate=2e-4, beta_1=0.5, name="adam", beta_2=0.999)
 class FusedAdam(keras.optimizers.Adam):
     """keras.optimizers.Adam whose update is one fused kernel per variable where the backend has one.
 
-    Same arguments, state and results as keras's Adam. On TensorFlow each variable's update is
-    one ResourceApplyAdam instead of about fifteen element-wise ops, each a pass over the
-    weights (docs/measurements.md has what it saves per step). amsgrad and the other
-    backends run keras's own update (JAX's XLA fuses it already), and so do an embedding's
-    sparse gradients on TensorFlow.
+    Same arguments, state and results as keras's Adam. On TensorFlow each dense variable's
+    update is one ResourceApplyAdam kernel (`tensorflow_adam`; docs/measurements.md has what it
+    saves per step). amsgrad, an embedding's sparse gradients on TensorFlow and the other
+    backends run keras's own update (JAX's XLA fuses it already).
     """
 
     def update_step(self, gradient, variable, learning_rate):
