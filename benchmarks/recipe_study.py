@@ -53,6 +53,8 @@ RECIPES = {
     # what --r1 auto now gives
     "r1-heuristic-32": "--r1 0.0032 --r1-every 16",
     "r1-heuristic-64": "--r1 0.0128 --r1-every 16",
+    # MSGAN's weight for category-conditional generation, on top of the defaults (one forward, --r1 auto)
+    "mode-seeking": "--mode-seeking 1",
 }
 RESULTS_FILE = "results.jsonl"
 

@@ -91,6 +91,9 @@ class GammaType(click.ParamType):
                    "px on, off below.")
 @click.option("--r1-every", type=int, default=DEFAULTS.r1_every, show_default=True, metavar="K",
               help="Apply --r1 every K discriminator steps, times K (lazy regularisation, as StyleGAN2).")
+@click.option("--mode-seeking", type=float, default=DEFAULTS.mode_seeking, show_default=True, metavar="WEIGHT",
+              help="Weight of MSGAN's mode-seeking term in G's loss, 1 / (|G(z1) - G(z2)| / |z1 - z2|) over pairs of "
+                   "the batch with the same label: rewards variety within a class (0 = off).")
 @click.option("--spectral-norm/--no-spectral-norm", default=DEFAULTS.spectral_norm, show_default=True,
               help="Spectrally normalise the discriminator's weights, without its batch norm (SNGAN).")
 @click.option("--diffaugment", default=DEFAULTS.diffaugment,

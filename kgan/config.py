@@ -20,7 +20,8 @@ GENERATOR_FORWARDS = (1, 2)  # per train step: see TrainConfig and kgan.gan.DCGA
 LOSSES = ("nonsaturating", "hinge")  # kgan.gan.losses
 # What a config.json "train" entry written before an option existed trained with; the options' defaults may move on.
 BEFORE_OPTIONS_EXISTED = {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False, "d_lr": None,
-                          "metric": None, "keep_best": False, "metric_every": 1, "beta_2": 0.999}
+                          "metric": None, "keep_best": False, "metric_every": 1, "beta_2": 0.999,
+                          "mode_seeking": 0.0}
 # --r1's default: StyleGAN2-ADA's gamma = R1_HEURISTIC x size^2 / batch from R1_AUTO_MIN_SIZE px on, off below.
 # On the aerial scenes after 1,200 steps (two seeds) it kept CAS, cut FID from 133 to 88 at 64 px and lowered
 # KID in every seed at 32 and 64 px (docs/measurements.md, "Recipes at a fixed step budget"); 28 px was chosen
@@ -124,6 +125,8 @@ class TrainConfig:
         r1: gamma of the R1 penalty gamma/2 * E||grad_x D(x)||^2 on real images (Mescheder et al., 2018); 0 = off;
             "auto" (resolved when the run starts, see resolve_r1) for StyleGAN2-ADA's heuristic from 32 px.
         r1_every: apply R1 every this many discriminator steps, scaled by it (lazy, as StyleGAN2).
+        mode_seeking: weight of MSGAN's mode-seeking term in the generator's loss (Mao et al., 2019; see
+            kgan.gan.losses.mode_seeking_loss); 0 = off.
         spectral_norm: spectrally normalise the discriminator's weights, without its batch norm (SNGAN).
         diffaugment: DiffAugment policy, e.g. "color,translation,cutout" ("" for none).
         generator_forwards: generator forward passes per train step: 1, G's update through the fake batch D
@@ -168,6 +171,7 @@ class TrainConfig:
     loss: str = "nonsaturating"
     r1: float | str = R1_AUTO
     r1_every: int = 16
+    mode_seeking: float = 0.0
     spectral_norm: bool = False
     diffaugment: str = ""
     generator_forwards: int = 1
@@ -207,6 +211,8 @@ class TrainConfig:
         if self.r1 != R1_AUTO and not 0 <= self.r1 < float("inf"):
             raise UsageError(f"r1 must be a finite gamma >= 0 (0 = off) or {R1_AUTO}, not {self.r1}")
         _at_least(self, "r1_every", 1)
+        if not 0 <= self.mode_seeking < float("inf"):
+            raise UsageError(f"mode-seeking must be a finite weight >= 0 (0 = off), not {self.mode_seeking}")
         if not 0 < self.ema_decay < 1:
             raise UsageError(f"EMA decay must lie in (0, 1), not {self.ema_decay}")
         for name in ("beta_1", "beta_2"):

@@ -11,7 +11,13 @@ from keras import ops
 from kgan.config import GENERATOR_FORWARDS, LOSSES
 from kgan.errors import UsageError
 from kgan.gan.diffaugment import diff_augment
-from kgan.gan.losses import discriminator_loss, generator_loss, hinge_discriminator_loss, hinge_generator_loss
+from kgan.gan.losses import (
+    discriminator_loss,
+    generator_loss,
+    hinge_discriminator_loss,
+    hinge_generator_loss,
+    mode_seeking_loss,
+)
 from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
 from kgan.imaging import UINT8_STEP
 from kgan.networks.batch_norm import plain_keras_layer
@@ -58,6 +64,8 @@ class DCGAN(GANTrainer, keras.Model):
         r1_gamma: gamma of the R1 penalty gamma/2 * E||grad_x D(x)||^2 on the real batch, as D sees it
             (after DiffAugment), added to D's loss; 0 for none. The metric d_loss leaves it out.
         r1_every: the penalty is applied on every r1_every-th D step, times r1_every (lazy regularisation).
+        mode_seeking: weight of MSGAN's mode-seeking term (kgan.gan.losses.mode_seeking_loss) in G's loss;
+            0 for none. The metric g_loss leaves it out.
     """
 
     def __init__(
@@ -74,6 +82,7 @@ class DCGAN(GANTrainer, keras.Model):
         gan_loss="nonsaturating",
         r1_gamma=0.0,
         r1_every=16,
+        mode_seeking=0.0,
         **kwargs,
     ):
         if generator_forwards not in GENERATOR_FORWARDS:
@@ -84,6 +93,8 @@ class DCGAN(GANTrainer, keras.Model):
             raise ValueError(f"label smoothing applies to the non-saturating loss only, not to {gan_loss}")
         if not (r1_gamma >= 0 and isinstance(r1_every, int) and r1_every >= 1):
             raise ValueError(f"R1 needs r1_gamma >= 0 and an integer r1_every >= 1, not {r1_gamma!r}, {r1_every!r}")
+        if not mode_seeking >= 0:
+            raise ValueError(f"mode_seeking must be a weight >= 0, not {mode_seeking!r}")
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -97,6 +108,7 @@ class DCGAN(GANTrainer, keras.Model):
         self.gan_loss = gan_loss
         self.r1_gamma = r1_gamma
         self.r1_every = r1_every
+        self.mode_seeking = mode_seeking
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator, clone_function=plain_keras_layer)
@@ -205,31 +217,36 @@ class DCGAN(GANTrainer, keras.Model):
 
         return ops.cond(ops.equal(d_step % self.r1_every, 0), penalty, lambda: ops.zeros((), "float32"))
 
-    def _generator_objective(self, fake, labels):
+    def _generator_objective(self, fake, z, labels):
+        """G's loss on `fake`, drawn from `z`, with the mode-seeking term when it has a weight; aux: the loss
+        without it."""
         logits = self._discriminate(self._augment(fake), labels)
         loss = hinge_generator_loss(logits) if self.gan_loss == "hinge" else generator_loss(logits)
+        if self.mode_seeking:
+            return loss + self.mode_seeking * mode_seeking_loss(fake, z, labels), loss
         return loss, loss
 
     def _generate(self, batch_size, labels):
         """The fake batch D trains on, and how G's gradients are taken.
 
         Returns:
-            (fake, generator_gradients): `generator_gradients(objective)` runs `objective(images) -> (loss, aux)`
+            (fake, generator_gradients): `generator_gradients(objective)` runs `objective(images, z) -> (loss, aux)`
             and returns (d loss / d G's trainable variables, aux), `images` being `fake` itself (one generator
             forward per step) or a second forward, on z drawn when it is called (two).
         """
-        inputs = self.generator_inputs(self._sample_latent(batch_size), labels)
+        z = self._sample_latent(batch_size)
         if self.generator_forwards == 1:
-            return self._generator_forward_with_pullback(inputs)
+            fake, pullback = self._generator_forward_with_pullback(self.generator_inputs(z, labels))
+            return fake, lambda objective: pullback(lambda images: objective(images, z))
 
         def fresh_forward(objective):
-            z = self._sample_latent(batch_size)
+            fresh_z = self._sample_latent(batch_size)
             return self._gradients(
-                lambda: objective(self.generator(self.generator_inputs(z, labels), training=True)),
+                lambda: objective(self.generator(self.generator_inputs(fresh_z, labels), training=True), fresh_z),
                 self.generator.trainable_variables,
             )
 
-        return self.generator(inputs, training=True), fresh_forward
+        return self.generator(self.generator_inputs(z, labels), training=True), fresh_forward
 
     def _gan_step(self, data):
         """One alternating update: D on real and fake, then G against the updated D."""
@@ -247,7 +264,7 @@ class DCGAN(GANTrainer, keras.Model):
             lambda: self._discriminator_objective(real, detached, labels, d_step), d_variables
         )
         self.d_optimizer.apply(d_grads, d_variables)
-        g_grads, g_loss = generator_gradients(lambda images: self._generator_objective(images, labels))
+        g_grads, g_loss = generator_gradients(lambda images, z: self._generator_objective(images, z, labels))
         self.g_optimizer.apply(g_grads, self.generator.trainable_variables)
         self._update_ema()
         for tracker, value in zip(self.metrics, (d_loss, g_loss, d_real, d_fake)):
@@ -283,6 +300,7 @@ class DCGAN(GANTrainer, keras.Model):
             gan_loss=self.gan_loss,
             r1_gamma=self.r1_gamma,
             r1_every=self.r1_every,
+            mode_seeking=self.mode_seeking,
         )
         return config
 

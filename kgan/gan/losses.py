@@ -1,4 +1,5 @@
-"""GAN losses on D's logits: non-saturating (binary cross-entropy written with softplus) and hinge."""
+"""GAN losses on D's logits, non-saturating (binary cross-entropy written with softplus) and hinge, and the
+generator's mode-seeking term."""
 
 from keras import ops
 
@@ -34,3 +35,32 @@ def hinge_discriminator_loss(real_logits, fake_logits):
 def hinge_generator_loss(fake_logits):
     """The generator's loss against a hinge D: -mean(D(G(z)))."""
     return -ops.mean(fake_logits)
+
+
+def mode_seeking_loss(images, latents, labels=None, epsilon=1e-5):
+    """MSGAN's mode-seeking term (Mao et al., 2019), which the generator minimises to keep the images of
+    different z apart: 1 / (d(G(z_i), G(z_j)) / d(z_i, z_j) + epsilon).
+
+    d is the mean absolute difference, each pooled (summed) over the batch's pairs (i, j): every sample and the
+    next one in the batch of its label (every sample and the next one, without labels). 0 when no two samples
+    share a label.
+
+    Args:
+        images: the generator's outputs, (batch, height, width, channels).
+        latents: their z, (batch, latent_dim).
+        labels: their class indices, (batch,); None for an unconditional generator.
+        epsilon: keeps the term finite when the images of a pair coincide.
+    """
+    images, latents = ops.cast(images, "float32"), ops.cast(latents, "float32")
+    if labels is not None:
+        labels = ops.cast(labels, "int32")
+        positions = ops.cumsum(ops.ones_like(labels)) - 1
+        order = ops.argsort(labels * ops.shape(labels)[0] + positions)  # by label, then by place in the batch
+        images, latents, labels = (ops.take(tensor, order, axis=0) for tensor in (images, latents, labels))
+        pairs = ops.cast(ops.equal(labels[1:], labels[:-1]), "float32")
+    else:
+        pairs = ops.ones_like(latents[1:, 0])
+    image_gaps = ops.mean(ops.abs(images[1:] - images[:-1]), axis=(1, 2, 3))
+    latent_gaps = ops.mean(ops.abs(latents[1:] - latents[:-1]), axis=1)
+    ratio = ops.sum(pairs * image_gaps) / ops.maximum(ops.sum(pairs * latent_gaps), epsilon)
+    return ops.where(ops.sum(pairs) > 0, 1.0 / (ratio + epsilon), 0.0)

@@ -92,6 +92,7 @@ def build_model(config, dataset):
             gan_loss=config.loss,
             r1_gamma=config.r1,
             r1_every=config.r1_every,
+            mode_seeking=config.mode_seeking,
         )
     model.compile(
         g_optimizer=default_optimizer(config.lr, config.beta_1, GENERATOR_OPTIMIZER, config.beta_2),

@@ -37,6 +37,7 @@ DOCUMENTED_DEFAULTS = {
     "--loss": ("`nonsaturating`", "nonsaturating"),
     "--r1": ("`auto`", "auto"),
     "--r1-every": ("16", 16),
+    "--mode-seeking": ("0", 0.0),
     "--spectral-norm": ("off", False),
     "--seed": ("0", 0),
     "--jit": ("by backend and device", None),

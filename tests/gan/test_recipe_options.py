@@ -1,5 +1,5 @@
-"""The recipe options: hinge loss, R1 with its lazy schedule, spectral normalisation, two learning rates, and a
-`kgan train` run with all of them that resumes and exports.
+"""The recipe options: hinge loss, R1 with its lazy schedule, spectral normalisation, two learning rates, the
+mode-seeking term, and a `kgan train` run with all of them that resumes and exports.
 
 The train step itself, with the hinge loss and lazy R1, is pinned against independent gradients in
 test_train_step.py.
@@ -32,7 +32,40 @@ def test_hinge_losses_match_hand_computed_values():
     assert float(losses.hinge_generator_loss(fake)) == pytest.approx(1.375)
 
 
+def mode_seeking_by_hand(images, latents, pairs, epsilon=1e-5):
+    """1 / (sum of mean |x_i - x_j| / sum of mean |z_i - z_j| + epsilon) over the listed pairs (i, j)."""
+    image_gaps = sum(np.mean(np.abs(images[i] - images[j])) for i, j in pairs)
+    latent_gaps = sum(np.mean(np.abs(latents[i] - latents[j])) for i, j in pairs)
+    return 1 / (image_gaps / latent_gaps + epsilon)
+
+
+def test_mode_seeking_pairs_each_sample_with_the_next_of_its_label():
+    rng = np.random.default_rng(0)
+    images = rng.uniform(-1, 1, (7, 3, 3, 2)).astype(np.float32)
+    latents = rng.standard_normal((7, 4)).astype(np.float32)
+    labels = np.array([2, 0, 2, 1, 0, 2, 3], np.int32)  # pairs: label 0 (1, 4); label 2 (0, 2), (2, 5)
+
+    conditional = float(losses.mode_seeking_loss(images, latents, labels))
+    unconditional = float(losses.mode_seeking_loss(images, latents))
+    no_pair = float(losses.mode_seeking_loss(images[:3], latents[:3], np.array([0, 1, 2], np.int32)))
+
+    assert conditional == pytest.approx(mode_seeking_by_hand(images, latents, [(1, 4), (0, 2), (2, 5)]), rel=1e-5)
+    assert unconditional == pytest.approx(mode_seeking_by_hand(images, latents, [(i, i + 1) for i in range(6)]),
+                                          rel=1e-5)  # fmt: skip
+    assert no_pair == 0.0
+
+
+def test_mode_seeking_pushes_the_images_of_a_pair_apart():
+    images = np.array([[[[0.1]]], [[[0.2]]]], np.float32)
+    latents = np.array([[0.0], [1.0]], np.float32)
+
+    (slope,) = gradients(lambda values: losses.mode_seeking_loss(values[0], latents), [images])
+
+    assert slope[0].item() > 0 > slope[1].item()  # lowering image 0 and raising image 1 widens their gap
+
+
 @pytest.mark.parametrize("options, message", [
+    (dict(mode_seeking=-1.0), "mode_seeking must be a weight >= 0, not -1.0"),
     (dict(gan_loss="hinge", label_smoothing=0.1), "label smoothing applies to the non-saturating loss only"),
     (dict(gan_loss="wasserstein"), "gan_loss must be one of"),
     (dict(r1_gamma=1.0, r1_every=0), "R1 needs r1_gamma >= 0 and an integer r1_every >= 1, not 1.0, 0"),
@@ -140,14 +173,14 @@ def test_a_dcgan_with_the_recipe_round_trips_through_a_keras_file(tmp_path):
     model = DCGAN(
         build_generator(16, 1, latent_dim=4, num_classes=2, width=2),
         build_discriminator(16, 1, num_classes=2, width=2, spectral_norm=True),
-        latent_dim=4, num_classes=2, gan_loss="hinge", r1_gamma=0.5, r1_every=4,
+        latent_dim=4, num_classes=2, gan_loss="hinge", r1_gamma=0.5, r1_every=4, mode_seeking=0.25,
     )  # fmt: skip
     model.compile()
     model.save(tmp_path / "dcgan.keras")
 
     loaded = keras.saving.load_model(tmp_path / "dcgan.keras")
 
-    assert (loaded.gan_loss, loaded.r1_gamma, loaded.r1_every) == ("hinge", 0.5, 4)
+    assert (loaded.gan_loss, loaded.r1_gamma, loaded.r1_every, loaded.mode_seeking) == ("hinge", 0.5, 4, 0.25)
     assert [layer.name for layer in loaded.discriminator.layers] == [layer.name for layer in model.discriminator.layers]
     for original, restored in zip(model.weights, loaded.weights):
         np.testing.assert_array_equal(ops.convert_to_numpy(original), ops.convert_to_numpy(restored))
@@ -170,7 +203,8 @@ def test_a_run_with_every_recipe_option_records_resumes_exactly_and_exports(tmp_
     on the second epoch's first step) come back from the checkpoint."""
     run_dir = tmp_path / "recipe"
     tiny = train_arguments(TINY)
-    recipe = ["--loss", "hinge", "--r1", 0.5, "--r1-every", 2, "--spectral-norm", "--d-lr", 4e-4, "--beta2", 0.9]
+    recipe = ["--loss", "hinge", "--r1", 0.5, "--r1-every", 2, "--spectral-norm", "--d-lr", 4e-4, "--beta2", 0.9,
+              "--mode-seeking", 0.5]  # fmt: skip
 
     started = run_kgan("train", *tiny, *recipe, "--diffaugment", "translation", "--out", run_dir)
 

@@ -3,8 +3,9 @@
 Pins the order of the alternating update (D on real and fake, then G against the updated
 D), the losses with one-sided label smoothing, and the EMA formula with its warm-up, on
 the active backend with jit on and off; with two generator forwards per step (G's loss on
-fresh z) and with one (G's loss on the very fake batch D trained on); and, over three steps,
-the hinge loss with R1 every second D step (applied on the first and third, times two).
+fresh z) and with one (G's loss on the very fake batch D trained on); over three steps,
+the hinge loss with R1 every second D step (applied on the first and third, times two); and G's loss with
+the mode-seeking term.
 """
 
 import itertools
@@ -25,6 +26,7 @@ BATCH = 8
 LATENT_DIM = 8
 R1_GAMMA = 50.0  # large enough that the penalty visibly moves D's weights at their N(0, 0.02) start
 R1_EVERY = 2
+MODE_SEEKING = 0.5
 
 
 def ema_variables(model, trainable):
@@ -65,6 +67,19 @@ def adversarial_losses(model):
         )
 
     return d_loss, lambda fake: ops.mean(ops.softplus(-fake))
+
+
+def mode_seeking_term(images, z, labels):
+    """MSGAN's 1 / (d(images) / d(z) + 1e-5), d the mean |difference| summed over the pairs of each sample and the
+    next one of its label (of the batch, without labels), the pairs listed here in Python."""
+    groups = [0] * len(z) if labels is None else labels.tolist()
+    pairs = []
+    for i in range(len(z)):
+        following = [j for j in range(i + 1, len(z)) if groups[j] == groups[i]]
+        pairs += [(i, following[0])] if following else []
+    image_gaps = sum(ops.mean(ops.abs(images[i] - images[j])) for i, j in pairs)
+    latent_gaps = sum(np.mean(np.abs(z[i] - z[j])) for i, j in pairs)
+    return 1 / (image_gaps / latent_gaps + 1e-5)
 
 
 def expected_step(model, before, real, labels, z_discriminator, z_generator, step=1, r1_weight=0.0):
@@ -111,7 +126,13 @@ def expected_step(model, before, real, labels, z_discriminator, z_generator, ste
     def g_loss(g_trainable):
         return adversarial_g_loss(discriminate(d_after, generate(g_trainable, z_generator)[0]))
 
-    g_after = [w - LEARNING_RATE * g for w, g in zip(before["g"], gradients(g_loss, before["g"]))]
+    def g_objective(g_trainable):
+        if not model.mode_seeking:
+            return g_loss(g_trainable)
+        images = generate(g_trainable, z_generator)[0]
+        return g_loss(g_trainable) + model.mode_seeking * mode_seeking_term(images, z_generator, labels)
+
+    g_after = [w - LEARNING_RATE * g for w, g in zip(before["g"], gradients(g_objective, before["g"]))]
     decay = min(EMA_DECAY, (1 + step) / (10 + step))
     ema_after = [decay * average + (1 - decay) * weight for average, weight in zip(before["ema"], g_after)]
     losses = {
@@ -232,3 +253,22 @@ def test_hinge_steps_with_lazy_r1_match_independent_gradients(jit):
         )
         d_after = to_numpy(model.discriminator.trainable_variables)
         assert not all(np.allclose(a, b, rtol=1e-3) for a, b in zip(d_after, otherwise["d"])), step
+
+
+@pytest.mark.parametrize("generator_forwards", [2, 1], ids=["two-forward", "one-forward"])
+@pytest.mark.parametrize("num_classes", [0, 3], ids=["unconditional", "conditional"])
+def test_a_step_with_the_mode_seeking_term_matches_independent_gradients(num_classes, generator_forwards):
+    model, real, labels, z_discriminator, z_generator, _ = pinned_model(
+        num_classes, True, generator_forwards=generator_forwards, mode_seeking=MODE_SEEKING
+    )
+    before = state_before(model)
+
+    logs = model.train_on_batch(real, labels, return_dict=True)
+
+    z_generator = z_generator if generator_forwards == 2 else None
+    expected, losses = expected_step(model, before, real, labels, z_discriminator, z_generator)
+    assert_step_as_expected(model, before, logs, expected, losses)  # the logged g_loss leaves the term out
+    model.mode_seeking = 0.0
+    without, _ = expected_step(model, before, real, labels, z_discriminator, z_generator)
+    g_after = to_numpy(model.generator.trainable_variables)
+    assert not all(np.allclose(a, b, rtol=1e-3) for a, b in zip(g_after, without["g"]))
