@@ -235,8 +235,9 @@ class DCGAN(GANTrainer, keras.Model):
             forward per step) or a second forward, on z drawn when it is called (two).
         """
         z = self._sample_latent(batch_size)
+        inputs = self.generator_inputs(z, labels)
         if self.generator_forwards == 1:
-            fake, pullback = self._generator_forward_with_pullback(self.generator_inputs(z, labels))
+            fake, pullback = self._generator_forward_with_pullback(inputs)
             return fake, lambda objective: pullback(lambda images: objective(images, z))
 
         def fresh_forward(objective):
@@ -246,7 +247,7 @@ class DCGAN(GANTrainer, keras.Model):
                 self.generator.trainable_variables,
             )
 
-        return self.generator(self.generator_inputs(z, labels), training=True), fresh_forward
+        return self.generator(inputs, training=True), fresh_forward
 
     def _gan_step(self, data):
         """One alternating update: D on real and fake, then G against the updated D."""
