@@ -9,7 +9,8 @@ g1 / g2, one or two generator forwards per step (kgan train --generator-forwards
 --generator-forwards); for torch also contiguous (NCHW memory rather than channels_last) and compile
 (torch.compile); for tf also xla (the step jit-compiled, kgan train --jit) and interN / intraN
 (TensorFlow's inter-op and intra-op thread pools of N threads, TF_NUM_INTEROP_THREADS /
-TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores); for tf and jax also speN
+TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores) and eigen (TF_ENABLE_ONEDNN_OPTS=0:
+TensorFlow's own Eigen kernels in place of oneDNN's); for tf and jax also speN
 (Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N)
 and kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel).
 The default list is what a user of this CPU would pick from: kgan's defaults on both backends, and torch eager
@@ -74,9 +75,10 @@ TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
 KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
-TF_OPTIONS = ("xla",)  # and interN, intraN
+TF_OPTIONS = ("xla", "eigen")  # and interN, intraN
 THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
 NUM_CLASSES = 10
+VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
 
 
 def parse_variant(variant, default_forwards):
@@ -92,6 +94,8 @@ def parse_variant(variant, default_forwards):
         word, count = option.rstrip("0123456789"), option.lstrip("abcdefghijklmnopqrstuvwxyz")
         if side == "tf" and word in THREAD_POOLS and count.isdigit():
             env[THREAD_POOLS[word]] = count
+        elif side == "tf" and option == "eigen":
+            env["TF_ENABLE_ONEDNN_OPTS"] = "0"
         elif side != "torch" and word == "spe" and count.isdigit() and int(count) > 0:
             steps_per_execution = int(count)
         elif option not in allowed:
@@ -168,13 +172,19 @@ def versions(torch_python):
 
 
 def cpu_model():
-    """The CPU's model name and its bfloat16 flags, as /proc/cpuinfo gives them."""
+    """The CPU as /proc/cpuinfo names it (model name, family, model, its vector flags) and its bfloat16 flags."""
     try:
         text = Path(CPUINFO).read_text(encoding="utf-8", errors="replace")
     except OSError:
         return "unknown CPU", []
-    names = [line.partition(":")[2].strip() for line in text.splitlines() if line.startswith("model name")]
-    return (names[0] if names else "unknown CPU"), cpu_bfloat16_flags(text)
+    fields = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    vector_flags = [flag for flag in fields.get("flags", "").split() if flag in VECTOR_FLAGS]
+    description = (f"{fields.get('model name', 'unknown CPU')} (family {fields.get('cpu family', '?')} model "
+                   f"{fields.get('model', '?')}; {' '.join(vector_flags) or 'no AVX'})")  # fmt: skip
+    return description, cpu_bfloat16_flags(text)
 
 
 def main():
@@ -226,6 +236,7 @@ def main():
             for variant in variants:
                 precisions[variant], measured = measure(variant, options, npz_path)
                 rates[variant] += measured
+                print(f"  {variant}: {', '.join(f'{rate:.1f}' for rate in measured)} images/s", flush=True)
     medians = {variant: statistics.median(values) for variant, values in rates.items()}
     torch_medians = [median for variant, median in medians.items() if variant.startswith("torch-")]
     best_torch = max(torch_medians, default=None)
