@@ -104,7 +104,7 @@ class GammaType(click.ParamType):
                    "1: G's update backpropagates through the fake batch D has just trained on, scored by the "
                    "updated D (as pytorch/examples' DCGAN): one generator forward fewer per step.")
 @click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True)
-@click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend and device).")
+@click.option("--jit/--no-jit", default=None, help="jit-compile the step (default: by backend, device and precision).")
 @click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULTS.precision, show_default=True,
               help="Compute dtype; variables stay float32. auto: bfloat16 on GPUs of compute capability 8.0+, "
                    "TPUs, and CPUs with AMX/AVX512-BF16 under TensorFlow; float32 elsewhere.")
@@ -269,7 +269,7 @@ def _summarise(result, cluster):
 
     from kgan.devices import cpu_training_note
 
-    note = cpu_training_note(keras.config.backend(), result.precision)
+    note = cpu_training_note(keras.config.backend(), result.precision, result.jit_compiled)
     if note:
         click.echo(note)
     click.echo(f"Samples: {result.run_dir}/samples/epoch_{last['epoch']:03d}.png")

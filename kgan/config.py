@@ -133,7 +133,7 @@ class TrainConfig:
             trained on (one forward fewer, as pytorch/examples' DCGAN; the default since it measured the same
             CAS at 28, 32 and 64 px), or 2, G's update on fresh z (the DCGAN class's own default).
         seed: seed of weights, noise, augmentation and data order.
-        jit: jit-compile the step; None picks by backend and device.
+        jit: jit-compile the step; None picks by backend, device and precision (kgan.devices.resolve_jit).
         precision: "float32", "bfloat16" (compute in bfloat16, variables stay float32) or "auto"
             (bfloat16 where the hardware runs it fast; resolved when the run starts, see
             kgan.devices.resolve_precision).

@@ -1,16 +1,26 @@
 """Choices that depend on the Keras backend and the devices it runs on (imports keras when asked)."""
 
 
-def resolve_jit(jit):
-    """jit-compile unless told otherwise, except TensorFlow on CPU.
+# XLA's compile (6-9 s more than tf.function's for the tests' tiny network on an AVX2-only CPU) pays back only over
+# a run of some length: a 28 px step saves about 0.2 s there.
+MIN_STEPS_FOR_CPU_XLA = 100
 
-    In benchmarks/train_throughput.py, eager JAX ran the step at 0.8x of jitted JAX;
-    TensorFlow on CPU ran plain tf.function within noise of XLA (medians 127 vs 137
-    images/s, ranges 121-177 and 74-141), so it keeps tf.function. On GPUs both use
-    XLA: tests/test_devices.py checks that choice with a mocked device query; no GPU has run it yet.
+
+def resolve_jit(jit, precision=None, steps=None):
+    """jit-compile unless told otherwise; TensorFlow on CPU only where XLA measured faster on this kind of CPU.
+
+    In benchmarks/train_throughput.py, eager JAX ran the step at 0.8x of jitted JAX, so JAX always
+    jit-compiles; TensorFlow does on GPUs (tests/test_devices.py checks that choice with a mocked device
+    query; no GPU has run it yet). On a CPU, TensorFlow jit-compiles where CPU_MEASUREMENTS has XLA faster
+    than a plain tf.function for this kind of CPU in `precision`: float32 on AVX2 CPUs without bfloat16
+    units, not bfloat16 on CPUs with them (docs/measurements.md); runs of fewer than
+    MIN_STEPS_FOR_CPU_XLA steps keep tf.function, whose compile is shorter.
 
     Args:
-        jit: True or False to decide; None to pick by backend and device.
+        jit: True or False to decide; None to pick by backend, device and precision.
+        precision: the run's compute dtype, "float32" or "bfloat16"; None for a model with no measured choice
+            (a plain tf.function on CPU).
+        steps: the steps the run trains, None when not known.
     """
     if jit is not None:
         return jit
@@ -20,7 +30,11 @@ def resolve_jit(jit):
         return True
     import tensorflow as tf
 
-    return bool(tf.config.list_physical_devices("GPU"))
+    if tf.config.list_physical_devices("GPU"):
+        return True
+    if steps is not None and steps < MIN_STEPS_FOR_CPU_XLA:
+        return False
+    return _cpu_measurement("xla_over_tf_function", precision) > 1
 
 
 # CPU flags of the instructions oneDNN (TensorFlow's CPU kernels) runs bfloat16 convolutions and matmuls with.
@@ -32,11 +46,11 @@ MIN_BFLOAT16_GPU_CAPABILITY = (8, 0)  # Ampere and later have bfloat16 tensor co
 def resolve_precision(precision):
     """The compute dtype of a run: `precision` itself, or for "auto" bfloat16 where it is fast.
 
-    "auto" means bfloat16 on TPUs, on GPUs of compute capability 8.0 or more, and on CPUs
-    with AMX or AVX512-BF16 under TensorFlow, whose oneDNN kernels use them (the default
-    step ran 1.2x faster at 28 px and 2x at 64 px on an AVX512-BF16 CPU, with the same CAS;
-    docs/measurements.md); float32 elsewhere, including JAX on CPU, where XLA:CPU ran
-    bfloat16 no faster than float32.
+    "auto" means bfloat16 on TPUs, on GPUs of compute capability 8.0 or more, and under
+    TensorFlow on the kinds of CPU where its bfloat16 step measured faster than float32
+    (CPU_MEASUREMENTS: those with AMX or AVX512-BF16, whose oneDNN kernels use them, 1.5x with
+    the same CAS; not AVX2-only ones, 0.12x); float32 elsewhere, including JAX on CPU, where
+    XLA:CPU ran bfloat16 no faster than float32.
 
     Args:
         precision: "auto", "float32" or "bfloat16".
@@ -52,14 +66,21 @@ def resolve_precision(precision):
     return "bfloat16" if fast else "float32"
 
 
-# What `kgan train`'s defaults measured per kind of CPU (28 px default network, variants interleaved in one run;
-# docs/measurements.md, "kgan against a PyTorch peer"): TensorFlow's bfloat16 step over its float32 one, and
-# TensorFlow's default over JAX's. CPUs with avx512_bf16: 1.50x / 2.45x (2026-11-29) and 1.59x / 2.44x (AMD Zen 5,
-# 2026-12-04); AVX2 only (AMD Zen 3): JAX at 0.70x TensorFlow in float32, bfloat16 not measured (no bfloat16 units).
+# What `kgan train`'s defaults measured per kind of CPU (variants interleaved in one run of
+# benchmarks/train_vs_pytorch.py; docs/measurements.md, "kgan against a PyTorch peer"), each a speed ratio:
+# bfloat16_over_float32, TensorFlow's bfloat16 step over its float32 one ("auto" precision picks bfloat16 where
+# it is above 1); xla_over_tf_function, per precision, TensorFlow's step jit-compiled by XLA over the plain
+# tf.function (TensorFlow on CPU jit-compiles where it is above 1); tensorflow_over_jax, TensorFlow's default
+# step over JAX's.
+# CPUs with avx512_bf16: 1.50x / 2.45x (2026-11-29) and 1.59x / 2.44x (AMD Zen 5, 2026-12-04); XLA in bfloat16
+# 0.55x at 28 px and 0.42x at 64 px (Zen 5). AVX2 only (AMD EPYC, family 23 model 1 as KVM shows it, 2026-12-05):
+# bfloat16 0.12x float32 at 28 px; XLA in float32 1.21x and 1.23x (28 px, two runs) and 1.18x (64 px), and with
+# it TensorFlow's default 1.4x JAX's (28 px; 2.3x at 64 px).
 CPU_MEASUREMENTS = {
-    "avx512_bf16": {"bfloat16_over_float32": 1.5, "tensorflow_over_jax": 2.4},
-    "avx2": {"bfloat16_over_float32": None, "tensorflow_over_jax": 1.4},
-}
+    "avx512_bf16": {"bfloat16_over_float32": 1.5, "xla_over_tf_function": {"bfloat16": 0.55},
+                    "tensorflow_over_jax": 2.4},
+    "avx2": {"bfloat16_over_float32": 0.12, "xla_over_tf_function": {"float32": 1.2}, "tensorflow_over_jax": 1.4},
+}  # fmt: skip
 
 
 def cpu_kind(cpuinfo_text):
@@ -71,13 +92,15 @@ def cpu_kind(cpuinfo_text):
     return "avx2" if "avx2" in flags else None
 
 
-def cpu_training_note(backend, precision):
-    """One sentence for `kgan train`'s summary when it trained on a CPU: why this precision, or how TensorFlow
-    measured against JAX on this kind of CPU; None on accelerators and on CPUs of no measured kind.
+def cpu_training_note(backend, precision, jit_compiled=False):
+    """What `kgan train`'s summary says when it trained on a CPU: why this precision, why XLA compiled
+    TensorFlow's step, or how TensorFlow measured against JAX on this kind of CPU; None on accelerators and on
+    CPUs of no measured kind.
 
     Args:
         backend: the Keras backend that trained.
         precision: the compute dtype it trained in.
+        jit_compiled: whether XLA compiled the step.
     """
     import keras
 
@@ -90,14 +113,21 @@ def cpu_training_note(backend, precision):
             f"On CPUs with {kind}, TensorFlow ran the default step {measured['tensorflow_over_jax']:.1f}x as fast "
             "as JAX (docs/measurements.md): --backend tensorflow trains faster here."
         )
-    if precision == "bfloat16" and measured["bfloat16_over_float32"]:
-        return (
+    sentences = []
+    if precision == "bfloat16" and measured["bfloat16_over_float32"] > 1:
+        sentences.append(
             f"bfloat16: on CPUs with {kind} TensorFlow's step measured "
             f"{measured['bfloat16_over_float32']:.1f}x its float32 speed, with the same CAS."
         )
-    if precision == "float32" and kind == "avx2":
-        return "float32: this CPU has no bfloat16 units (AVX2 only), where bfloat16 runs slower."
-    return None
+    if precision == "float32" and measured["bfloat16_over_float32"] < 1:
+        sentences.append(
+            f"float32: this CPU has no bfloat16 units ({kind} only), where TensorFlow's bfloat16 step measured "
+            f"{measured['bfloat16_over_float32']:.2f}x its float32 speed."
+        )
+    xla = measured["xla_over_tf_function"].get(precision)
+    if jit_compiled and xla and xla > 1:
+        sentences.append(f"XLA: on CPUs with {kind} TensorFlow's {precision} step ran {xla:.2f}x as fast jit-compiled.")
+    return " ".join(sentences) or None
 
 
 def cpu_bfloat16_flags(cpuinfo_text):
@@ -115,8 +145,13 @@ def _cpu_flags(cpuinfo_text):
     return flags
 
 
-def _cpu_has_bfloat16():
-    return bool(cpu_bfloat16_flags(_read_cpuinfo()))
+def _cpu_measurement(name, precision=None):
+    """CPU_MEASUREMENTS' ratio `name` for this machine's kind of CPU (its entry for `precision` where it has one per
+    precision); 0.0 where none was measured."""
+    measured = CPU_MEASUREMENTS.get(cpu_kind(_read_cpuinfo()), {}).get(name)
+    if isinstance(measured, dict):
+        measured = measured.get(precision)
+    return measured or 0.0
 
 
 def _read_cpuinfo():
@@ -146,4 +181,4 @@ def _tensorflow_has_fast_bfloat16():
     if gpus:
         capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability", (0, 0))
         return tuple(capability) >= MIN_BFLOAT16_GPU_CAPABILITY
-    return _cpu_has_bfloat16()
+    return _cpu_measurement("bfloat16_over_float32") > 1

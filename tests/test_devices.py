@@ -112,6 +112,41 @@ def test_the_step_is_jit_compiled_except_tensorflow_on_cpu(machine, accelerator,
     assert devices.resolve_jit(None) is expected
 
 
+@pytest.mark.parametrize(
+    "cpuinfo, precision, on_tensorflow",
+    [
+        (CPUINFO_WITHOUT_BFLOAT16, "float32", True),  # XLA measured faster in float32 on AVX2 CPUs
+        (CPUINFO_WITHOUT_BFLOAT16, "bfloat16", False),  # not measured: no extrapolation
+        (CPUINFO_WITH_BFLOAT16, "bfloat16", False),  # XLA measured slower in bfloat16 there
+        (CPUINFO_WITH_BFLOAT16, "float32", False),
+        ("flags\t: fpu sse2\n", "float32", False),
+        (None, "float32", False),
+    ],
+    ids=["avx2-float32", "avx2-bfloat16", "bf16-cpu-bfloat16", "bf16-cpu-float32", "other-cpu", "no-cpuinfo"],
+)
+def test_tensorflow_on_cpu_jit_compiles_where_xla_measured_faster(machine, cpuinfo, precision, on_tensorflow):
+    machine(None, cpuinfo)
+    expected = True if keras.config.backend() == "jax" else on_tensorflow
+    assert devices.resolve_jit(None, precision) is expected
+    assert devices.resolve_jit(None, precision, steps=devices.MIN_STEPS_FOR_CPU_XLA) is expected
+
+
+def test_short_runs_on_cpu_keep_the_quicker_compile(machine):
+    machine(None, CPUINFO_WITHOUT_BFLOAT16)
+    on_jax = keras.config.backend() == "jax"
+    assert devices.resolve_jit(None, "float32", steps=devices.MIN_STEPS_FOR_CPU_XLA - 1) is on_jax
+    assert devices.resolve_jit(True, "float32", steps=1) is True
+
+
+def test_the_cpu_choices_follow_the_measurements_not_the_flags(machine, monkeypatch):
+    machine(None, CPUINFO_WITHOUT_BFLOAT16)
+    measured = {"bfloat16_over_float32": 1.3, "xla_over_tf_function": {"float32": 0.9}, "tensorflow_over_jax": 1.0}
+    monkeypatch.setitem(devices.CPU_MEASUREMENTS, "avx2", measured)
+    on_tensorflow = keras.config.backend() == "tensorflow"
+    assert devices.resolve_precision("auto") == ("bfloat16" if on_tensorflow else "float32")
+    assert devices.resolve_jit(None, "float32") is not on_tensorflow
+
+
 @pytest.mark.parametrize("accelerator", ["gpu 9.0", None], ids=["gpu", "cpu"])
 @pytest.mark.parametrize("jit", [True, False])
 def test_a_given_jit_choice_is_kept(machine, accelerator, jit):
@@ -129,19 +164,30 @@ def test_cpu_kinds_by_their_flags(cpuinfo, kind):
 
 
 @pytest.mark.parametrize(
-    "cpuinfo, backend, precision, words",
+    "cpuinfo, backend, precision, jit_compiled, words",
     [
-        (CPUINFO_WITH_BFLOAT16, "jax", "float32", "TensorFlow ran the default step 2.4x as fast as JAX"),
-        (CPUINFO_WITH_BFLOAT16, "tensorflow", "bfloat16", "on CPUs with avx512_bf16 TensorFlow's step measured 1.5x"),
-        (CPUINFO_WITHOUT_BFLOAT16, "tensorflow", "float32", "float32: this CPU has no bfloat16 units"),
-        (CPUINFO_WITHOUT_BFLOAT16, "jax", "float32", "TensorFlow ran the default step 1.4x as fast as JAX"),
-        ("flags\t: fpu sse2\n", "jax", "float32", None),
+        (CPUINFO_WITH_BFLOAT16, "jax", "float32", True, "TensorFlow ran the default step 2.4x as fast as JAX"),
+        (CPUINFO_WITH_BFLOAT16, "tensorflow", "bfloat16", False,
+         "on CPUs with avx512_bf16 TensorFlow's step measured 1.5x"),
+        (CPUINFO_WITHOUT_BFLOAT16, "tensorflow", "float32", False,
+         "(avx2 only), where TensorFlow's bfloat16 step measured 0."),
+        (CPUINFO_WITHOUT_BFLOAT16, "tensorflow", "float32", True,
+         "XLA: on CPUs with avx2 TensorFlow's float32 step ran 1."),
+        (CPUINFO_WITHOUT_BFLOAT16, "jax", "float32", True, "TensorFlow ran the default step 1."),
+        ("flags\t: fpu sse2\n", "jax", "float32", True, None),
     ],
-)
+)  # fmt: skip
 def test_the_training_summary_says_what_was_measured_on_this_kind_of_cpu(tmp_path, monkeypatch, cpuinfo, backend,
-                                                                       precision, words):  # fmt: skip
+                                                                       precision, jit_compiled, words):  # fmt: skip
     path = tmp_path / "cpuinfo"
     path.write_text(cpuinfo)
     monkeypatch.setattr(devices, "CPUINFO", str(path))
-    note = devices.cpu_training_note(backend, precision)
+    note = devices.cpu_training_note(backend, precision, jit_compiled)
     assert note is None if words is None else words in note
+
+
+def test_the_summary_names_xla_only_when_it_compiled_the_step(tmp_path, monkeypatch):
+    path = tmp_path / "cpuinfo"
+    path.write_text(CPUINFO_WITHOUT_BFLOAT16)
+    monkeypatch.setattr(devices, "CPUINFO", str(path))
+    assert "XLA" not in devices.cpu_training_note("tensorflow", "float32", jit_compiled=False)

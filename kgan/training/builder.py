@@ -97,9 +97,14 @@ def build_model(config, dataset):
     model.compile(
         g_optimizer=default_optimizer(config.lr, config.beta_1, GENERATOR_OPTIMIZER, config.beta_2),
         d_optimizer=default_optimizer(discriminator_lr(config), config.beta_1, DISCRIMINATOR_OPTIMIZER, config.beta_2),
-        jit_compile=resolve_jit(config.jit),
+        jit_compile=resolve_jit(config.jit, config.precision, training_steps(config, dataset)),
     )
     return model
+
+
+def training_steps(config, dataset):
+    """The steps of a run's `epochs` epochs."""
+    return epoch_steps(len(dataset), config.batch_size, config.steps_per_epoch) * config.epochs
 
 
 def discriminator_lr(config):

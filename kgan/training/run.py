@@ -29,6 +29,7 @@ class RunResult:
     precision: str  # the compute dtype it trained in, "float32" or "bfloat16"
     devices: int  # how many devices trained it
     best_epoch: int | None = None  # the epoch of generator_best.keras, with --keep-best
+    jit_compiled: bool = False  # whether XLA compiled the step
 
 
 def start_run(config, run_dir, overwrite=False, verbose=1, cluster=ONE_PROCESS):
@@ -161,7 +162,8 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
             "Try a lower --lr or --label-smoothing 0.1"
         )
     best = best_epoch(recorder.history, scorer.metric) if scorer is not None and config.keep_best else None
-    return RunResult(run_dir, config.epochs, recorder.history, config.precision, replica_count(model), best)
+    return RunResult(run_dir, config.epochs, recorder.history, config.precision, replica_count(model), best,
+                     bool(model.jit_compile))
 
 
 def _restore(run_dir, backup):

@@ -40,7 +40,7 @@ DOCUMENTED_DEFAULTS = {
     "--mode-seeking": ("0", 0.0),
     "--spectral-norm": ("off", False),
     "--seed": ("0", 0),
-    "--jit": ("by backend and device", None),
+    "--jit": ("by backend, device and precision", None),
     "--precision": ("`auto`", "auto"),
     "--devices": ("1; with `--resume`, the run's", 1),
     "--coordinator": ("`$JAX_COORDINATOR_ADDRESS`", None),

@@ -128,19 +128,39 @@ def test_resume_continues_and_refuses_changed_options(runner, tmp_path):
     assert_one_line_error(runner.invoke(cli, ["train", "--resume", "--out", str(tmp_path / "none")]))
 
 
-def test_resume_applies_no_jit(runner, tmp_path, monkeypatch):
-    import kgan.training.builder as builder
+def compiled_steps(monkeypatch):
+    """The jit_compile of every model that kgan.training.run builds from now on, and the precision it computes in."""
+    import kgan.training.run as run
 
+    compiled, build_model = [], run.build_model
+
+    def build_and_record(config, dataset):
+        model = build_model(config, dataset)
+        compiled.append((model.jit_compile, config.precision))
+        return model
+
+    monkeypatch.setattr(run, "build_model", build_and_record)
+    return compiled
+
+
+def test_the_step_is_compiled_as_the_machine_measured_fastest(runner, tmp_path, monkeypatch):
+    from kgan.devices import resolve_jit
+
+    compiled = compiled_steps(monkeypatch)
+    assert runner.invoke(cli, tiny_args(tmp_path / "run", steps_per_epoch=120)).exit_code == 0
+    [(jit, precision)] = compiled
+    assert jit is resolve_jit(None, precision, steps=120)
+
+
+def test_resume_applies_no_jit(runner, tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     assert runner.invoke(cli, tiny_args(run_dir)).exit_code == 0
-    compiled = []
-    resolve_jit = builder.resolve_jit
-    monkeypatch.setattr(builder, "resolve_jit", lambda jit: compiled.append(jit) or resolve_jit(jit))
+    compiled = compiled_steps(monkeypatch)
 
     result = runner.invoke(cli, ["train", "--resume", "--epochs", "2", "--no-jit", "--out", str(run_dir)])
 
     assert result.exit_code == 0, result.output
-    assert compiled == [False]
+    assert [jit for jit, _ in compiled] == [False]
     assert json.loads((run_dir / "config.json").read_text())["train"]["jit"] is False
 
 
