@@ -3,6 +3,7 @@
 import os
 import sys
 
+from kgan.cache import cache_root
 from kgan.errors import UsageError
 
 BACKENDS = ("tensorflow", "jax")
@@ -20,6 +21,17 @@ def share_gpu_memory():
         os.environ.setdefault(name, value)
 
 
+def cache_compiled_programs():
+    """Keeps JAX's compiled programs in kgan's cache folder, unless $JAX_COMPILATION_CACHE_DIR names another; before
+    jax is first imported.
+
+    A command that compiles what an earlier one did (a resume, the same settings again, evaluate's classifier on
+    the same data) then loads the programs instead of compiling them. JAX caches only programs that took at least
+    $JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS (1 s by default) to compile.
+    """
+    os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(cache_root() / "jax-programs"))
+
+
 def select_backend(backend):
     """Sets the Keras backend; it must happen before keras is first imported.
 
@@ -27,6 +39,7 @@ def select_backend(backend):
         backend: "tensorflow" or "jax"; None keeps $KERAS_BACKEND (else keras's default, tensorflow).
     """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    cache_compiled_programs()
     if backend is None:
         chosen = os.environ.get("KERAS_BACKEND")
         if chosen is not None and chosen not in BACKENDS:

@@ -1,8 +1,13 @@
 """cli.backend: environment set before keras is imported."""
 
 import os
+import subprocess
+import sys
 
-from cli.backend import SHARED_GPU_MEMORY, share_gpu_memory
+import pytest
+
+from cli.backend import SHARED_GPU_MEMORY, cache_compiled_programs, share_gpu_memory
+from tests.conftest import ROOT, TINY, train_arguments
 
 
 def test_gpu_memory_is_shared_unless_the_user_chose(monkeypatch):
@@ -12,3 +17,43 @@ def test_gpu_memory_is_shared_unless_the_user_chose(monkeypatch):
     share_gpu_memory()
     assert os.environ["XLA_PYTHON_CLIENT_PREALLOCATE"] == "true"
     assert os.environ["TF_FORCE_GPU_ALLOW_GROWTH"] == "true"
+
+
+def test_compiled_programs_are_cached_in_kgans_cache_unless_the_user_chose(monkeypatch, tmp_path):
+    monkeypatch.setenv("KGAN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)
+    cache_compiled_programs()
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "jax-programs")
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere")
+    cache_compiled_programs()
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
+
+
+# Two `kgan train` runs of the same settings in one fresh process, counting JAX's persistent-cache events.
+SECOND_RUN_LOADS = r"""
+import sys
+from cli.backend import select_backend
+from cli.main import cli
+select_backend("jax")  # as `kgan train --backend jax` does, before jax is imported
+import jax
+events = []
+jax.monitoring.register_event_listener(lambda event, **kwargs: events.append(event))
+arguments = ["train", "--backend", "jax", *sys.argv[2:]]
+cli([*arguments, "--out", sys.argv[1] + "/first"], standalone_mode=False)
+first = len(events)
+cli([*arguments, "--out", sys.argv[1] + "/second"], standalone_mode=False)
+print("hits", events[first:].count("/jax/compilation_cache/cache_hits"))
+"""
+
+
+def test_a_second_jax_run_loads_the_programs_the_first_compiled(tmp_path, backend):
+    if backend != "jax":
+        pytest.skip("JAX's compilation cache: run with the jax backend")
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("JAX_COMPILATION")}
+    environment.update(KGAN_CACHE_DIR=str(tmp_path / "cache"), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+                       PYTHONPATH=str(ROOT), JAX_PLATFORMS="cpu", KERAS_BACKEND="jax")  # fmt: skip
+    script = [sys.executable, "-c", SECOND_RUN_LOADS, str(tmp_path)]
+    result = subprocess.run(script + train_arguments(TINY), env=environment, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert any((tmp_path / "cache" / "jax-programs").iterdir())
+    assert int(result.stdout.split("hits")[-1]) > 0, result.stdout
