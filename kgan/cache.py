@@ -1,4 +1,5 @@
-"""kgan's cache folder, shared by everything kgan caches (decoded image folders, reference classifiers)."""
+"""kgan's cache folder, shared by everything kgan caches (decoded image folders, reference classifiers, and the
+programs JAX compiles: cli.backend.cache_compiled_programs)."""
 
 import os
 from pathlib import Path
