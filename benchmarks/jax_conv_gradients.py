@@ -45,20 +45,15 @@ def transposed_by_taps(x, kernel):
     return jnp.stack(rows, axis=2).reshape(batch, 2 * size, 2 * size, kernel.shape[2])
 
 
-def strided_by_taps(x, kernel):
-    """keras.ops.conv(x, kernel, 2, padding="same") for a 4x4 kernel (kh, kw, in, out)."""
-    size = x.shape[1]
-    padded = jnp.pad(x, ((0, 0), (1, 2), (1, 2), (0, 0)))
-    return sum(jnp.einsum("bhwi,io->bhwo", padded[:, u:u + size:2, v:v + size:2], kernel[u, v])
-               for u in range(4) for v in range(4))  # fmt: skip
-
-
-def same_by_taps(x, kernel):
-    """keras.ops.conv(x, kernel, 1, padding="same") for a 3x3 kernel (kh, kw, in, out)."""
-    size = x.shape[1]
-    padded = jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
-    return sum(jnp.einsum("bhwi,io->bhwo", padded[:, u:u + size, v:v + size], kernel[u, v])
-               for u in range(3) for v in range(3))  # fmt: skip
+def convolution_by_taps(x, kernel, stride):
+    """keras.ops.conv(x, kernel, stride, padding="same") for a square kernel (kh, kw, in, out), size divisible by
+    the stride."""
+    size, taps = x.shape[1], kernel.shape[0]
+    before = (taps - stride) // 2
+    padding = (before, taps - stride - before)
+    padded = jnp.pad(x, ((0, 0), padding, padding, (0, 0)))
+    return sum(jnp.einsum("bhwi,io->bhwo", padded[:, u:u + size:stride, v:v + size:stride], kernel[u, v])
+               for u in range(taps) for v in range(taps))  # fmt: skip
 
 
 def median_ms(function, arguments, repeats):
@@ -88,11 +83,13 @@ def main():
     discriminator_kernel = jnp.asarray(rng.normal(size=(4, 4, narrow, wide)) * 0.05, "float32")
     layers = {
         "generator, resize then 3x3": (upsampled, resize_kernel,
-                                       lambda x, k: keras.ops.conv(x, k, 1, padding="same"), same_by_taps),
+                                       lambda x, k: keras.ops.conv(x, k, 1, padding="same"),
+                                       lambda x, k: convolution_by_taps(x, k, 1)),
         "generator, transposed": (small, generator_kernel,
                                   lambda x, k: keras.ops.conv_transpose(x, k, 2, padding="same"), transposed_by_taps),
         "discriminator, strided": (large, discriminator_kernel,
-                                   lambda x, k: keras.ops.conv(x, k, 2, padding="same"), strided_by_taps),
+                                   lambda x, k: keras.ops.conv(x, k, 2, padding="same"),
+                                   lambda x, k: convolution_by_taps(x, k, 2)),
     }  # fmt: skip
     print(f"jax {jax.__version__}, batch {options.batch}; median ms of {options.repeats}")
     print("| layer | formulation | forward | + input gradient | + kernel gradient | + both |")
