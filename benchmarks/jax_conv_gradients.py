@@ -10,7 +10,8 @@ stride-2 convolution (2 x size -> size, out -> in).
 Each is timed as keras.ops computes it on JAX and as a sum of per-tap products (`jnp.einsum` over shifted
 slices; the transposed one as four output phases of 2x2 taps, no inserted zeros), for the forward and for the
 forward with the gradient to the input, to the kernel and to both; medians of --repeats after one warm-up
-call. The two formulations are checked to agree first. A lead for JAX's speed on CPU (docs/measurements.md).
+call. The two formulations are checked to agree first. kgan's convolutions take the per-tap kernel gradient on
+JAX's CPU backend (kgan/networks/jax_convolution.py, docs/measurements.md).
 """
 
 import argparse

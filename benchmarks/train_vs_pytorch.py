@@ -12,7 +12,9 @@ g1 / g2, one or two generator forwards per step (kgan train --generator-forwards
 TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores) and eigen (TF_ENABLE_ONEDNN_OPTS=0:
 TensorFlow's own Eigen kernels in place of oneDNN's); for tf and jax also speN
 (Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N)
-and kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel).
+kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel) and
+kerasconv (keras's own Conv2D computation in place of TapwiseGradientConv2D's, whose kernel gradient on JAX's CPU
+backend is a product per kernel tap; on TensorFlow both are keras's).
 The default list is what a user of this CPU would pick from: kgan's defaults on both backends, and torch eager
 float32 (contiguous and channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 autocast
 only where the CPU has bfloat16 units (/proc/cpuinfo flags).
@@ -54,6 +56,9 @@ if args["keras_adam"]:
     import kgan.training.builder
     kgan.training.builder.default_optimizer = lambda rate, beta_1, name, beta_2: keras.optimizers.Adam(
         rate, beta_1=beta_1, beta_2=beta_2, name=name)
+if args["keras_conv"]:
+    from kgan.networks.convolution import TapwiseGradientConv2D
+    TapwiseGradientConv2D._tapwise = lambda self: False
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"],
                      generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None, r1=0.0)
@@ -74,7 +79,7 @@ print(json.dumps({"precision": config.precision, "rates": [images / t for t in t
 TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
-KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
+KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam", "kerasconv"), ("g1", "g2", "contiguous", "compile")
 TF_OPTIONS = ("xla", "eigen")  # and interN, intraN
 THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
 NUM_CLASSES = 10
@@ -141,7 +146,8 @@ def measure(variant, options, npz_path):
     env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3", **threads)
     payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision, "jit": jit,
                           "steps_per_execution": steps_per_execution,
-                          "keras_adam": "kerasadam" in variant.split("+")})  # fmt: skip
+                          "keras_adam": "kerasadam" in variant.split("+"),
+                          "keras_conv": "kerasconv" in variant.split("+")})  # fmt: skip
     result = run_json([sys.executable, "-c", WORKER, payload], env=env)
     return result["precision"], result["rates"]
 

@@ -20,7 +20,7 @@ from kgan.gan.losses import (
 )
 from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
 from kgan.imaging import UINT8_STEP
-from kgan.networks.batch_norm import plain_keras_layer
+from kgan.networks.plain import plain_keras_layer
 from kgan.networks.calibration import calibrate_batch_norm
 
 if keras.config.backend() == "jax":

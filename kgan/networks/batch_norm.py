@@ -6,7 +6,7 @@ TensorFlow's FusedBatchNormV3 does each direction in one oneDNN kernel that read
 directly: on this project's CPU the default training step ran about 12% faster at 28x28 and
 20% at 64x64 with it (docs/measurements.md). Inference, the JAX backend and the options the
 fused kernel does not cover run keras's own code. What kgan saves (generator.keras, snapshots)
-holds keras's own layer instead (`plain_keras_model`), so it loads with keras alone.
+holds keras's own layer instead (kgan/networks/plain.py), so it loads with keras alone.
 """
 
 import keras
@@ -43,17 +43,3 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
             and self.epsilon >= MIN_EPSILON
         )
 
-
-def plain_keras_layer(layer):
-    """A new layer with `layer`'s config, keras's BatchNormalization in place of the fused one (a clone_function)."""
-    layer_class = keras.layers.BatchNormalization if isinstance(layer, FusedBatchNormalization) else layer.__class__
-    return layer_class.from_config(layer.get_config())
-
-
-def plain_keras_model(model):
-    """`model` built from keras's own layers, with its weights: the model itself when it has no fused layer."""
-    if not any(isinstance(layer, FusedBatchNormalization) for layer in model.layers):
-        return model
-    copy = keras.models.clone_model(model, clone_function=plain_keras_layer)
-    copy.set_weights(model.get_weights())
-    return copy

@@ -14,7 +14,7 @@ import numpy as np
 from kgan import fileio, imaging, plots
 from kgan.errors import UsageError
 from kgan.formats import run_folder
-from kgan.networks.batch_norm import plain_keras_model
+from kgan.networks.plain import plain_keras_model
 from kgan.training.checkpoint import checkpoint_file, save_checkpoint
 
 SAMPLE_COLUMNS = 10

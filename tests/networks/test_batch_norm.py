@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from kgan.networks import build_generator
-from kgan.networks.batch_norm import FusedBatchNormalization, plain_keras_model
+from kgan.networks.batch_norm import FusedBatchNormalization
 from kgan.networks.blocks import dtype_policy
+from kgan.networks.plain import plain_keras_model
 
 MOMENTUM, EPSILON = 0.9, 1e-3
 TOLERANCE = {"float32": 1e-4, "mixed_bfloat16": 3e-2}

@@ -17,10 +17,10 @@ from kgan.errors import UsageError
 from kgan.export.onnx import FLOAT_TOLERANCE, _convert
 from kgan.formats.onnx_contract import DEFAULT_OPSET
 from kgan.networks import UPSAMPLING_MODES, build_discriminator, build_generator
-from kgan.networks.batch_norm import plain_keras_model
 from kgan.networks.calibration import batch_norm_layers, calibrate_batch_norm
 from kgan.networks.generator import pixel_shuffle
 from kgan.networks.mixture import build_mixture
+from kgan.networks.plain import plain_keras_model
 
 CLASSES = 3
 BATCH_SIZE = 4
