@@ -75,7 +75,8 @@ def resolve_precision(precision):
 # CPUs with avx512_bf16: 1.50x / 2.45x (2026-11-29) and 1.59x / 2.44x (AMD Zen 5, 2026-12-04); XLA in bfloat16
 # 0.55x at 28 px and 0.42x at 64 px (Zen 5). AVX2 only (AMD EPYC, family 23 model 1 as KVM shows it, 2026-12-05):
 # bfloat16 0.12x float32 at 28 px; XLA in float32 1.21x and 1.23x (28 px, two runs) and 1.18x (64 px), and with
-# it TensorFlow's default 1.4x JAX's (28 px; 2.3x at 64 px).
+# it TensorFlow's default 1.4x JAX's (28 px; 2.3x at 64 px, 1.7x since TapwiseGradientConv2D, whose 28 px figure
+# is not remeasured).
 CPU_MEASUREMENTS = {
     "avx512_bf16": {"bfloat16_over_float32": 1.5, "xla_over_tf_function": {"bfloat16": 0.55},
                     "tensorflow_over_jax": 2.4},
