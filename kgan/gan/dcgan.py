@@ -20,8 +20,8 @@ from kgan.gan.losses import (
 )
 from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
 from kgan.imaging import UINT8_STEP
-from kgan.networks.plain import plain_keras_layer
 from kgan.networks.calibration import calibrate_batch_norm
+from kgan.networks.plain import plain_keras_layer
 
 if keras.config.backend() == "jax":
     from kgan.gan.jax_trainer import JaxGANTrainer as GANTrainer
