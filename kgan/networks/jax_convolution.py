@@ -15,15 +15,6 @@ import jax.numpy as jnp
 DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
 
-def _spatial_padding(size, taps, stride, padding):
-    """(before, after) padding and the output size of one spatial axis, as lax pads "SAME"/"VALID"."""
-    if padding == "VALID":
-        return (0, 0), (size - taps) // stride + 1
-    out = -(-size // stride)
-    total = max((out - 1) * stride + taps - size, 0)
-    return (total // 2, total - total // 2), out
-
-
 def _xla_convolution(inputs, kernel, strides, padding):
     return jax.lax.conv_general_dilated(inputs, kernel, strides, padding, dimension_numbers=DIMENSIONS)
 
@@ -56,10 +47,9 @@ def _backward(strides, padding, residuals, output_gradient):
 def kernel_gradient_by_taps(inputs, output_gradient, kernel_shape, strides, padding):
     """The gradient of `convolution` with respect to its kernel: for each tap, the shifted input window
     contracted with `output_gradient` over batch and positions."""
-    (row_padding, rows), (column_padding, columns) = (
-        _spatial_padding(inputs.shape[axis], kernel_shape[axis - 1], strides[axis - 1], padding) for axis in (1, 2)
-    )
-    padded = jnp.pad(inputs, ((0, 0), row_padding, column_padding, (0, 0)))
+    spatial_padding = jax.lax.padtype_to_pads(inputs.shape[1:3], kernel_shape[:2], strides, padding)
+    padded = jnp.pad(inputs, ((0, 0), *spatial_padding, (0, 0)))
+    rows, columns = output_gradient.shape[1:3]
     row_stride, column_stride = strides
     taps = [
         [
