@@ -7,7 +7,8 @@ A variant is SIDE-PRECISION[+OPTION...]: SIDE tf, jax (kgan on that backend; PRE
 bfloat16, as --precision) or torch (benchmarks/torch_peer.py; float32, or bfloat16 under autocast). Options:
 g1 / g2, one or two generator forwards per step (kgan train --generator-forwards; default
 --generator-forwards); for torch also contiguous (NCHW memory rather than channels_last) and compile
-(torch.compile); for tf also xla (the step jit-compiled, kgan train --jit) and interN / intraN
+(torch.compile); for tf also xla and nojit (the step jit-compiled or a plain tf.function, kgan train --jit and
+--no-jit; without either, what a run of more than kgan.devices.MIN_STEPS_FOR_CPU_XLA steps gets) and interN / intraN
 (TensorFlow's inter-op and intra-op thread pools of N threads, TF_NUM_INTEROP_THREADS /
 TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores) and eigen (TF_ENABLE_ONEDNN_OPTS=0:
 TensorFlow's own Eigen kernels in place of oneDNN's); for tf and jax also speN
@@ -48,8 +49,9 @@ from kgan.config import GENERATOR_FORWARDS, PRECISIONS, TrainConfig
 from kgan.devices import CPUINFO, cpu_bfloat16_flags
 
 WORKER = r"""
-import json, sys, time, keras
+import dataclasses, json, sys, time, keras
 from kgan.config import TrainConfig
+from kgan.devices import resolve_jit
 from kgan.training.builder import batch_feeder, build_model, fit_inputs, prepare_data
 args = json.loads(sys.argv[1])
 if args["keras_adam"]:
@@ -60,6 +62,7 @@ config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], pre
                      steps_per_epoch=args["steps"], epochs=args["epochs"],
                      generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None, r1=0.0)
 dataset, config = prepare_data(config)
+config = dataclasses.replace(config, jit=resolve_jit(config.jit, config.precision))  # as a long run resolves it
 model = build_model(config, dataset)
 feeder = batch_feeder(config, dataset)
 model.steps_per_execution = args["steps_per_execution"]
@@ -77,7 +80,7 @@ TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
 KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
-TF_OPTIONS, JAX_OPTIONS = ("xla", "eigen"), ("ynnconv",)  # and interN, intraN for tf
+TF_OPTIONS, JAX_OPTIONS = ("xla", "nojit", "eigen"), ("ynnconv",)  # and interN, intraN for tf
 # XLA:CPU's default fusions named as a setting of the user's, which kgan.devices leaves as it is.
 YNNPACK_CONVOLUTIONS = "--xla_cpu_experimental_ynn_fusion_type=+individual_convolution"
 THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
@@ -110,7 +113,7 @@ def parse_variant(variant, default_forwards):
     forwards = [int(option[1]) for option in options if option in ("g1", "g2")]
     extra = [{"contiguous": "--memory-format=contiguous", "compile": "--compile"}[option]
              for option in options if option in ("contiguous", "compile")]  # fmt: skip
-    jit = True if "xla" in options else None
+    jit = True if "xla" in options else False if "nojit" in options else None
     return side, precision, (forwards or [default_forwards])[-1], extra, env, jit, steps_per_execution
 
 

@@ -177,7 +177,6 @@ def test_cpu_kinds_by_their_flags(cpuinfo, kind):
          "(avx2 only), where TensorFlow's bfloat16 step measured 0."),
         (CPUINFO_WITHOUT_BFLOAT16, "tensorflow", "float32", True,
          "XLA: on CPUs with avx2 TensorFlow's float32 step ran 1."),
-        (CPUINFO_WITHOUT_BFLOAT16, "tensorflow", "float32", True, "JAX ran the default step 1."),
         (CPUINFO_WITHOUT_BFLOAT16, "jax", "float32", True, None),
         ("flags\t: fpu sse2\n", "jax", "float32", True, None),
     ],
@@ -189,6 +188,22 @@ def test_the_training_summary_says_what_was_measured_on_this_kind_of_cpu(tmp_pat
     monkeypatch.setattr(devices, "CPUINFO", str(path))
     note = devices.cpu_training_note(backend, precision, jit_compiled)
     assert note is None if words is None else words in note
+
+
+@pytest.mark.parametrize(
+    "tensorflow_over_jax, backend, words",
+    [(2.4, "jax", "TensorFlow ran the default step 2.4x as fast as JAX"), (1.05, "jax", None),
+     (0.5, "tensorflow", "JAX ran the default step 2.0x as fast as TensorFlow"), (0.95, "tensorflow", None)],
+)  # fmt: skip
+def test_the_summary_names_the_other_backend_only_where_it_ran_notably_faster(tmp_path, monkeypatch,
+                                                                             tensorflow_over_jax, backend, words):
+    path = tmp_path / "cpuinfo"
+    path.write_text(CPUINFO_WITHOUT_BFLOAT16)
+    monkeypatch.setattr(devices, "CPUINFO", str(path))
+    monkeypatch.setitem(devices.CPU_MEASUREMENTS, "avx2", dict(devices.CPU_MEASUREMENTS["avx2"],
+                                                               tensorflow_over_jax=tensorflow_over_jax))
+    note = devices.cpu_training_note(backend, "float32") or ""
+    assert (words in note) if words else ("as fast as" not in note)
 
 
 def test_the_summary_names_xla_only_when_it_compiled_the_step(tmp_path, monkeypatch):

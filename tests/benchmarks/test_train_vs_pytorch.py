@@ -22,3 +22,8 @@ def test_ynnconv_names_xla_cpus_default_as_a_setting_kgan_leaves_alone(monkeypat
 def test_options_of_another_side_are_refused(variant):
     with pytest.raises(ValueError, match="options are"):
         parse_variant(variant, 1)
+
+
+@pytest.mark.parametrize("variant, jit", [("tf-auto", None), ("tf-auto+xla", True), ("tf-float32+nojit", False)])
+def test_xla_and_nojit_name_how_tensorflows_step_compiles(variant, jit):
+    assert parse_variant(variant, 1)[5] is jit
