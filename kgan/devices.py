@@ -59,15 +59,18 @@ def prefer_xla_cpu_convolutions(backend):
         backend: the Keras backend the process computes with; nothing changes unless it is "jax".
     """
     flags = os.environ.get("XLA_FLAGS", "")
-    if backend != "jax" or YNNPACK_FUSIONS_SETTING in flags:
-        return
+    if backend == "jax" and YNNPACK_FUSIONS_SETTING not in flags and jaxlib_knows_the_convolutions_flag():
+        os.environ["XLA_FLAGS"] = f"{flags} {XLA_CPU_CONVOLUTIONS_FLAG}".strip()
+
+
+def jaxlib_knows_the_convolutions_flag():
+    """Whether the installed jaxlib is one of JAXLIB_VERSIONS_WITH_THE_FLAG (False without jaxlib)."""
     try:
         version = tuple(int(part) for part in importlib.metadata.version("jaxlib").split(".")[:2])
     except (importlib.metadata.PackageNotFoundError, ValueError):
-        return
+        return False
     first, after = JAXLIB_VERSIONS_WITH_THE_FLAG
-    if first <= version < after:
-        os.environ["XLA_FLAGS"] = f"{flags} {XLA_CPU_CONVOLUTIONS_FLAG}".strip()
+    return first <= version < after
 
 
 # CPU flags of the instructions oneDNN (TensorFlow's CPU kernels) runs bfloat16 convolutions and matmuls with.
