@@ -4,7 +4,6 @@ import os
 import sys
 
 from kgan.cache import cache_root
-from kgan.devices import prefer_xla_cpu_convolutions
 from kgan.errors import UsageError
 
 BACKENDS = ("tensorflow", "jax")
@@ -34,7 +33,7 @@ def cache_compiled_programs():
 
 
 def select_backend(backend):
-    """Sets the Keras backend, and on JAX XLA:CPU's convolution kernels; it must happen before keras is first imported.
+    """Sets the Keras backend; it must happen before keras is first imported.
 
     Args:
         backend: "tensorflow" or "jax"; None keeps $KERAS_BACKEND (else keras's default, tensorflow).
@@ -48,7 +47,6 @@ def select_backend(backend):
                 f"KERAS_BACKEND is {chosen!r}, a backend kgan does not support: "
                 f"set it to {' or '.join(BACKENDS)}, unset it, or pass --backend"
             )
-        prefer_xla_cpu_convolutions(chosen)
         return
     if "keras" in sys.modules:
         import keras
@@ -59,4 +57,3 @@ def select_backend(backend):
                 f"run kgan in a new process or set KERAS_BACKEND={backend}"
             )
     os.environ["KERAS_BACKEND"] = backend
-    prefer_xla_cpu_convolutions(backend)
