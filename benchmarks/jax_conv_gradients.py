@@ -1,7 +1,7 @@
 """Milliseconds of one DCGAN convolution's forward and gradients under jax.jit: XLA:CPU's convolution next to
 the same arithmetic written as one matrix product per kernel tap.
 
-    python benchmarks/jax_conv_gradients.py [--batch 64] [--size 16] [--channels 128,64] [--repeats 5]
+    python benchmarks/jax_conv_gradients.py [--batch 64] [--size 16] [--channels 128,64] [--repeats 5] [--ynnpack]
 
 Three layers of kgan's 64 px networks at batch 64: the generator's 3x3 convolution after its nearest-neighbour
 upsampling (`--upsampling resize`, the default above 28 px: 2 x size, in -> out channels), its 4x4 stride-2
@@ -10,8 +10,9 @@ stride-2 convolution (2 x size -> size, out -> in).
 Each is timed as keras.ops computes it on JAX and as a sum of per-tap products (`jnp.einsum` over shifted
 slices; the transposed one as four output phases of 2x2 taps, no inserted zeros), for the forward and for the
 forward with the gradient to the input, to the kernel and to both; medians of --repeats after one warm-up
-call. The two formulations are checked to agree first. kgan's convolutions take the per-tap kernel gradient on
-JAX's CPU backend (kgan/networks/jax_convolution.py, docs/measurements.md).
+call. The two formulations are checked to agree first. XLA:CPU runs the convolutions with its own kernels, as
+kgan asks it to (kgan.devices.prefer_xla_cpu_convolutions), or with --ynnpack with YNNPACK's, its default in
+jaxlib 0.10 (docs/measurements.md, "JAX's convolutions on a CPU").
 """
 
 import argparse
@@ -26,6 +27,8 @@ import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+
+from kgan.devices import prefer_xla_cpu_convolutions  # noqa: E402
 
 
 def transposed_by_taps(x, kernel):
@@ -73,7 +76,10 @@ def main():
     parser.add_argument("--size", type=int, default=16, help="the transposed convolution's input size")
     parser.add_argument("--channels", default="128,64", help="IN,OUT of the transposed convolution")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--ynnpack", action="store_true", help="XLA:CPU's default convolutions, YNNPACK's")
     options = parser.parse_args()
+    if not options.ynnpack:
+        prefer_xla_cpu_convolutions("jax")  # before JAX starts its backend
     wide, narrow = map(int, options.channels.split(","))
     rng = np.random.default_rng(0)
     small = jnp.asarray(rng.normal(size=(options.batch, options.size, options.size, wide)), "float32")
@@ -92,7 +98,8 @@ def main():
                                    lambda x, k: keras.ops.conv(x, k, 2, padding="same"),
                                    lambda x, k: convolution_by_taps(x, k, 2)),
     }  # fmt: skip
-    print(f"jax {jax.__version__}, batch {options.batch}; median ms of {options.repeats}")
+    library = "YNNPACK's" if options.ynnpack else "XLA's own"
+    print(f"jax {jax.__version__}, batch {options.batch}, {library} convolutions; median ms of {options.repeats}")
     print("| layer | formulation | forward | + input gradient | + kernel gradient | + both |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     for layer, (x, kernel, by_xla, by_taps) in layers.items():

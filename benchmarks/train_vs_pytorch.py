@@ -13,11 +13,9 @@ g1 / g2, one or two generator forwards per step (kgan train --generator-forwards
 TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores) and eigen (TF_ENABLE_ONEDNN_OPTS=0:
 TensorFlow's own Eigen kernels in place of oneDNN's); for tf and jax also speN
 (Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N)
-kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel) and
-kerasconv (keras's own Conv2D computation in place of TapwiseGradientConv2D's, whose kernel gradient on JAX's CPU
-backend is a product per kernel tap; on TensorFlow both are keras's); for jax also xlaconv (XLA_FLAGS asks XLA:CPU
-for its own convolution kernels instead of YNNPACK's, its default in jaxlib 0.10: faster, but not kgan's default,
-docs/measurements.md).
+kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel); for jax also
+ynnconv (XLA:CPU's default of running the convolutions with YNNPACK, in place of the XLA kernels kgan asks for,
+kgan.devices.prefer_xla_cpu_convolutions).
 The default list is what a user of this CPU would pick from: kgan's defaults on both backends, and torch eager
 float32 (contiguous and channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 autocast
 only where the CPU has bfloat16 units (/proc/cpuinfo flags).
@@ -60,9 +58,6 @@ if args["keras_adam"]:
     import kgan.training.builder
     kgan.training.builder.default_optimizer = lambda rate, beta_1, name, beta_2: keras.optimizers.Adam(
         rate, beta_1=beta_1, beta_2=beta_2, name=name)
-if args["keras_conv"]:
-    from kgan.networks.convolution import TapwiseGradientConv2D
-    TapwiseGradientConv2D._tapwise = lambda self: False
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"],
                      generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None, r1=0.0)
@@ -84,9 +79,10 @@ print(json.dumps({"precision": config.precision, "rates": [images / t for t in t
 TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
-KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam", "kerasconv"), ("g1", "g2", "contiguous", "compile")
-TF_OPTIONS, JAX_OPTIONS = ("xla", "nojit", "eigen"), ("xlaconv",)  # and interN, intraN for tf
-XLA_CPU_CONVOLUTIONS = "--xla_cpu_experimental_ynn_fusion_type=-individual_convolution"
+KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
+TF_OPTIONS, JAX_OPTIONS = ("xla", "nojit", "eigen"), ("ynnconv",)  # and interN, intraN for tf
+# XLA:CPU's default fusions named as a setting of the user's, which kgan.devices leaves as it is.
+YNNPACK_CONVOLUTIONS = "--xla_cpu_experimental_ynn_fusion_type=+individual_convolution"
 THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
 NUM_CLASSES = 10
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
@@ -107,8 +103,8 @@ def parse_variant(variant, default_forwards):
             env[THREAD_POOLS[word]] = count
         elif side == "tf" and option == "eigen":
             env["TF_ENABLE_ONEDNN_OPTS"] = "0"
-        elif side == "jax" and option == "xlaconv":
-            env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {XLA_CPU_CONVOLUTIONS}".strip()
+        elif side == "jax" and option == "ynnconv":
+            env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {YNNPACK_CONVOLUTIONS}".strip()
         elif side != "torch" and word == "spe" and count.isdigit() and int(count) > 0:
             steps_per_execution = int(count)
         elif option not in allowed:
@@ -154,8 +150,7 @@ def measure(variant, options, npz_path):
     env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3", **threads)
     payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision, "jit": jit,
                           "steps_per_execution": steps_per_execution,
-                          "keras_adam": "kerasadam" in variant.split("+"),
-                          "keras_conv": "kerasconv" in variant.split("+")})  # fmt: skip
+                          "keras_adam": "kerasadam" in variant.split("+")})  # fmt: skip
     result = run_json([sys.executable, "-c", WORKER, payload], env=env)
     return result["precision"], result["rates"]
 

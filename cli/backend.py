@@ -4,6 +4,7 @@ import os
 import sys
 
 from kgan.cache import cache_root
+from kgan.devices import prefer_xla_cpu_convolutions
 from kgan.errors import UsageError
 
 BACKENDS = ("tensorflow", "jax")
@@ -33,7 +34,7 @@ def cache_compiled_programs():
 
 
 def select_backend(backend):
-    """Sets the Keras backend; it must happen before keras is first imported.
+    """Sets the Keras backend, and on JAX XLA:CPU's convolution kernels; it must happen before keras is first imported.
 
     Args:
         backend: "tensorflow" or "jax"; None keeps $KERAS_BACKEND (else keras's default, tensorflow).
@@ -47,6 +48,7 @@ def select_backend(backend):
                 f"KERAS_BACKEND is {chosen!r}, a backend kgan does not support: "
                 f"set it to {' or '.join(BACKENDS)}, unset it, or pass --backend"
             )
+        prefer_xla_cpu_convolutions(chosen)
         return
     if "keras" in sys.modules:
         import keras
@@ -57,3 +59,4 @@ def select_backend(backend):
                 f"run kgan in a new process or set KERAS_BACKEND={backend}"
             )
     os.environ["KERAS_BACKEND"] = backend
+    prefer_xla_cpu_convolutions(backend)

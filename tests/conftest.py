@@ -6,6 +6,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kgan.devices import prefer_xla_cpu_convolutions
+
+# As kgan's commands do before JAX starts (kgan.devices): XLA reads $XLA_FLAGS once per process.
+prefer_xla_cpu_convolutions(os.environ.get("KERAS_BACKEND"))
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY_RUN = ROOT / "tests" / "fixtures" / "tiny_run"  # trained on TensorFlow by tests/fixtures/make_fixtures.py
 MNIST_8K = Path(os.environ.get("KGAN_MNIST8K", ROOT.parent / "shared" / "datasets" / "mnist-8k"))

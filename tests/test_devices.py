@@ -5,12 +5,16 @@ list_physical_devices and get_device_details) and /proc/cpuinfo are replaced, so
 GPU and TPU branches run on any host. The expected choices are docs/devices.md's table.
 """
 
+import os
+import subprocess
+import sys
 import types
 
 import keras
 import pytest
 
 from kgan import devices
+from tests.conftest import ROOT
 
 CPUINFO_WITH_BFLOAT16 = (
     "processor\t: 0\nflags\t\t: fpu sse avx512f amx_bf16 amx_tile avx512_bf16\n\n"
@@ -173,7 +177,7 @@ def test_cpu_kinds_by_their_flags(cpuinfo, kind):
          "(avx2 only), where TensorFlow's bfloat16 step measured 0."),
         (CPUINFO_WITHOUT_BFLOAT16, "tensorflow", "float32", True,
          "XLA: on CPUs with avx2 TensorFlow's float32 step ran 1."),
-        (CPUINFO_WITHOUT_BFLOAT16, "jax", "float32", True, "TensorFlow ran the default step 1."),
+        (CPUINFO_WITHOUT_BFLOAT16, "jax", "float32", True, None),
         ("flags\t: fpu sse2\n", "jax", "float32", True, None),
     ],
 )  # fmt: skip
@@ -186,8 +190,93 @@ def test_the_training_summary_says_what_was_measured_on_this_kind_of_cpu(tmp_pat
     assert note is None if words is None else words in note
 
 
+@pytest.mark.parametrize(
+    "tensorflow_over_jax, backend, words",
+    [(2.4, "jax", "TensorFlow ran the default step 2.4x as fast as JAX"), (1.05, "jax", None),
+     (0.5, "tensorflow", "JAX ran the default step 2.0x as fast as TensorFlow"), (0.95, "tensorflow", None)],
+)  # fmt: skip
+def test_the_summary_names_the_other_backend_only_where_it_ran_notably_faster(tmp_path, monkeypatch,
+                                                                             tensorflow_over_jax, backend, words):
+    path = tmp_path / "cpuinfo"
+    path.write_text(CPUINFO_WITHOUT_BFLOAT16)
+    monkeypatch.setattr(devices, "CPUINFO", str(path))
+    monkeypatch.setitem(devices.CPU_MEASUREMENTS, "avx2", dict(devices.CPU_MEASUREMENTS["avx2"],
+                                                               tensorflow_over_jax=tensorflow_over_jax))
+    note = devices.cpu_training_note(backend, "float32") or ""
+    assert (words in note) if words else ("as fast as" not in note)
+
+
 def test_the_summary_names_xla_only_when_it_compiled_the_step(tmp_path, monkeypatch):
     path = tmp_path / "cpuinfo"
     path.write_text(CPUINFO_WITHOUT_BFLOAT16)
     monkeypatch.setattr(devices, "CPUINFO", str(path))
     assert "XLA" not in devices.cpu_training_note("tensorflow", "float32", jit_compiled=False)
+
+
+@pytest.fixture
+def xla_flags(monkeypatch):
+    """set(text) starts $XLA_FLAGS as `text` (None: unset) and returns a function that reads it back."""
+
+    def set_flags(text):
+        monkeypatch.delenv("XLA_FLAGS", raising=False)
+        if text is not None:
+            monkeypatch.setenv("XLA_FLAGS", text)
+        return lambda: os.environ.get("XLA_FLAGS")
+
+    return set_flags
+
+
+def test_jax_gets_xla_cpu_convolutions_once_and_keeps_the_other_flags(xla_flags, monkeypatch):
+    monkeypatch.setattr(devices.importlib.metadata, "version", lambda name: "0.10.2")
+    read = xla_flags("--xla_cpu_enable_fast_math=false")
+    devices.prefer_xla_cpu_convolutions("jax")
+    devices.prefer_xla_cpu_convolutions("jax")
+    assert read() == " ".join(["--xla_cpu_enable_fast_math=false", *devices.XLA_CPU_CONVOLUTION_FLAGS])
+
+
+def test_a_setting_the_user_gave_keeps_its_value(xla_flags, monkeypatch):
+    monkeypatch.setattr(devices.importlib.metadata, "version", lambda name: "0.10.2")
+    read = xla_flags("--xla_cpu_use_fusion_emitters=true")
+    devices.prefer_xla_cpu_convolutions("jax")
+    assert read() == "--xla_cpu_use_fusion_emitters=true --xla_cpu_experimental_ynn_fusion_type=-individual_convolution"
+
+
+@pytest.mark.parametrize(
+    "backend, flags, jaxlib",
+    [
+        ("tensorflow", None, "0.10.2"),  # TensorFlow's XLA reads $XLA_FLAGS too: never touched for it
+        ("jax", "--xla_cpu_experimental_ynn_fusion_type=+individual_dot", "0.10.2"),  # the user's own choice
+        ("jax", None, "0.9.0"),  # not measured to accept the flag: XLA would abort on an unknown one
+        ("jax", None, "0.11.0"),
+    ],
+)
+def test_xla_flags_are_left_alone(xla_flags, monkeypatch, backend, flags, jaxlib):
+    monkeypatch.setattr(devices.importlib.metadata, "version", lambda name: jaxlib)
+    read = xla_flags(flags)
+    devices.prefer_xla_cpu_convolutions(backend)
+    assert read() == flags
+
+
+CONVOLUTION_LIBRARY = """
+import sys
+from kgan.devices import prefer_xla_cpu_convolutions
+if sys.argv[1] == "asked":
+    prefer_xla_cpu_convolutions("jax")
+import jax
+image, kernel = jax.ShapeDtypeStruct((64, 32, 32, 128), "float32"), jax.ShapeDtypeStruct((3, 3, 128, 64), "float32")
+convolution = jax.jit(lambda x, k: jax.lax.conv_general_dilated(x, k, (1, 1), "SAME",
+                                                                dimension_numbers=("NHWC", "HWIO", "NHWC")))
+print("ynnpack" if "__ynn_fusion" in convolution.lower(image, kernel).compile().as_text() else "xla")
+"""
+
+
+@pytest.mark.parametrize("asked, library", [("asked", "xla"), ("not asked", "ynnpack")])
+def test_the_flag_moves_a_64px_convolution_from_ynnpack_to_xla(asked, library):
+    """The installed jaxlib accepts the flag and acts on it (XLA:CPU's default, YNNPACK, measured slower)."""
+    pytest.importorskip("jax")
+    environment = {name: value for name, value in os.environ.items() if name != "XLA_FLAGS"}
+    environment["JAX_PLATFORMS"] = "cpu"
+    result = subprocess.run([sys.executable, "-c", CONVOLUTION_LIBRARY, asked], env=environment,
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == library

@@ -27,8 +27,6 @@ from kgan.data import ImageDataset
 from kgan.data.batches import BatchFeeder
 from kgan.data.splits import held_out_mask, subset
 from kgan.devices import resolve_jit
-from kgan.networks.convolution import TapwiseGradientConv2D
-from kgan.networks.plain import plain_keras_model
 
 ARCHITECTURE = "kgan-classifier-2"  # change it when the network or training changes, to retire old caches
 FEATURE_LAYER = "features"
@@ -123,8 +121,8 @@ def build_classifier(image_shape, num_classes, settings):
     hidden, size, stage = inputs, image_shape[0], 0
     while size > SMALLEST_FEATURE_MAP:
         filters = settings.width * min(2**stage, MAX_WIDTH_MULTIPLIER)
-        hidden = TapwiseGradientConv2D(filters, 3, padding="same", activation="relu", name=f"conv_{stage}")(hidden)
-        hidden = TapwiseGradientConv2D(
+        hidden = keras.layers.Conv2D(filters, 3, padding="same", activation="relu", name=f"conv_{stage}")(hidden)
+        hidden = keras.layers.Conv2D(
             filters, 3, strides=2, padding="same", activation="relu", name=f"down_{stage}"
         )(hidden)
         size, stage = math.ceil(size / 2), stage + 1
@@ -281,7 +279,7 @@ def reference_classifier(train, settings, cache_dir=None):
         "backend": keras.config.backend(),
     }
     with fileio.staged_directory(folder) as staging:
-        plain_keras_model(classifier.model).save(staging / MODEL_FILE)
+        classifier.model.save(staging / MODEL_FILE)
         (staging / META_FILE).write_text(json.dumps(meta, indent=2))
     return classifier, key, False
 

@@ -11,7 +11,6 @@ from kgan.networks.blocks import (
     label_input,
     resolutions,
 )
-from kgan.networks.convolution import TapwiseGradientConv2D
 
 
 def build_discriminator(image_size, channels, num_classes=0, width=64, spectral_norm=False, name="discriminator"):
@@ -32,7 +31,7 @@ def build_discriminator(image_size, channels, num_classes=0, width=64, spectral_
     hidden = image
     for stage, resolution in enumerate(reversed(sizes[:-1])):
         filters = feature_channels(image_size, 2 * resolution, width)
-        hidden = normalised(TapwiseGradientConv2D(
+        hidden = normalised(keras.layers.Conv2D(
             filters, 4, strides=2, padding="same", kernel_initializer=initializer(),
             use_bias=stage == 0 or spectral_norm, name=f"down_{resolution}x{resolution}",
         ))(hidden)  # fmt: skip

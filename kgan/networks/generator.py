@@ -11,7 +11,6 @@ from kgan.networks.blocks import (
     label_input,
     resolutions,
 )
-from kgan.networks.convolution import TapwiseGradientConv2D
 
 LABEL_EMBEDDING_DIM = 50
 
@@ -56,7 +55,7 @@ def build_generator(
         filters = feature_channels(image_size, resolution, width)
         hidden = _upsample(hidden, filters, upsampling, f"up_{resolution}x{resolution}")
         hidden = _normalize_and_activate(hidden, f"{resolution}x{resolution}")
-    image = TapwiseGradientConv2D(
+    image = keras.layers.Conv2D(
         channels, 3, padding="same", kernel_initializer=initializer(), name="to_image"
     )(hidden)
     image = keras.layers.Activation("tanh", dtype="float32", name="image")(image)
@@ -74,8 +73,8 @@ def _upsample(hidden, filters, mode, name):
         return keras.layers.Conv2DTranspose(filters, 4, strides=2, name=name, **conv_options)(hidden)
     if mode == "resize":
         hidden = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(hidden)
-        return TapwiseGradientConv2D(filters, 3, name=name, **conv_options)(hidden)
-    hidden = TapwiseGradientConv2D(4 * filters, 3, name=name, **conv_options)(hidden)
+        return keras.layers.Conv2D(filters, 3, name=name, **conv_options)(hidden)
+    hidden = keras.layers.Conv2D(4 * filters, 3, name=name, **conv_options)(hidden)
     return pixel_shuffle(hidden, filters, name)
 
 

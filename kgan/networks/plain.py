@@ -3,12 +3,10 @@
 import keras
 
 from kgan.networks.batch_norm import FusedBatchNormalization
-from kgan.networks.convolution import TapwiseGradientConv2D
 
 # kgan's layers that only change how training computes, and the keras layer each one saves as.
 KERAS_CLASS_OF = {
     FusedBatchNormalization: keras.layers.BatchNormalization,
-    TapwiseGradientConv2D: keras.layers.Conv2D,
 }
 
 

@@ -8,7 +8,7 @@ import kgan
 from kgan.config import resolve_metric_every, resolve_r1, resolve_upsampling
 from kgan.data import load_dataset
 from kgan.data.batches import BatchFeeder, epoch_steps
-from kgan.devices import resolve_jit, resolve_precision
+from kgan.devices import prefer_xla_cpu_convolutions, resolve_jit, resolve_precision
 from kgan.errors import UsageError
 from kgan.formats import run_folder
 from kgan.gan import DCGAN, default_optimizer
@@ -33,6 +33,7 @@ def prepare_data(config):
         (an ImageDataset, the TrainConfig with image_size, channels, conditional, precision, upsampling, metric,
         keep_best and metric_every set; metric_every None when there is no metric).
     """
+    prefer_xla_cpu_convolutions(keras.config.backend())  # for library callers; the CLI did it already
     dataset = load_dataset(config.dataset, config.image_size, config.channels)
     has_labels = dataset.labels is not None
     conditional = has_labels if config.conditional is None else config.conditional

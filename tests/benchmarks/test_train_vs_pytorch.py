@@ -1,19 +1,24 @@
 """benchmarks/train_vs_pytorch.py: how a variant's name becomes the settings of the process that measures it."""
 
+import os
+
 import pytest
 
-from benchmarks.train_vs_pytorch import XLA_CPU_CONVOLUTIONS, parse_variant
+from benchmarks.train_vs_pytorch import YNNPACK_CONVOLUTIONS, parse_variant
+from kgan import devices
 
 
-def test_xlaconv_adds_the_flag_to_the_users_xla_flags(monkeypatch):
+def test_ynnconv_names_xla_cpus_default_as_a_setting_kgan_leaves_alone(monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
-    assert parse_variant("jax-auto+xlaconv", 1)[4] == {
-        "XLA_FLAGS": f"--xla_cpu_enable_fast_math=false {XLA_CPU_CONVOLUTIONS}"
-    }
+    _, _, _, _, env, _, _ = parse_variant("jax-auto+ynnconv", 1)
+    assert env["XLA_FLAGS"] == f"--xla_cpu_enable_fast_math=false {YNNPACK_CONVOLUTIONS}"
+    monkeypatch.setenv("XLA_FLAGS", env["XLA_FLAGS"])
+    devices.prefer_xla_cpu_convolutions("jax")
+    assert os.environ["XLA_FLAGS"] == env["XLA_FLAGS"]
     assert parse_variant("jax-auto", 1)[4] == {}
 
 
-@pytest.mark.parametrize("variant", ["tf-auto+xlaconv", "torch-float32+xlaconv", "jax-auto+eigen", "jax-auto+nojit"])
+@pytest.mark.parametrize("variant", ["tf-auto+ynnconv", "torch-float32+ynnconv", "jax-auto+eigen"])
 def test_options_of_another_side_are_refused(variant):
     with pytest.raises(ValueError, match="options are"):
         parse_variant(variant, 1)

@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from cli.backend import SHARED_GPU_MEMORY, cache_compiled_programs, share_gpu_memory
+from kgan import devices
 from tests.conftest import ROOT, TINY, train_arguments
 
 
@@ -27,6 +28,20 @@ def test_compiled_programs_are_cached_in_kgans_cache_unless_the_user_chose(monke
     monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere")
     cache_compiled_programs()
     assert os.environ["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
+
+
+@pytest.mark.parametrize("backend, asked", [("jax", True), ("tensorflow", False)])
+def test_choosing_jax_asks_xla_cpu_for_its_own_convolutions(backend, asked):
+    """In a fresh process, as `kgan train --backend B` starts (kgan.devices.prefer_xla_cpu_convolutions); TensorFlow's
+    XLA, which reads $XLA_FLAGS too, never sees the flag."""
+    script = f"import os, cli.backend; cli.backend.select_backend({backend!r}); print(os.environ.get('XLA_FLAGS'))"
+    environment = {name: value for name, value in os.environ.items() if name not in ("XLA_FLAGS", "KERAS_BACKEND")}
+    result = subprocess.run([sys.executable, "-c", script], env=dict(environment, PYTHONPATH=str(ROOT)),
+                            capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    asked = asked and devices.jaxlib_knows_the_convolution_flags()  # no jaxlib in tox's tensorflow env
+    expected = " ".join(devices.XLA_CPU_CONVOLUTION_FLAGS) if asked else "None"
+    assert result.stdout.strip() == expected
 
 
 # Two `kgan train` runs of the same settings in one fresh process, counting JAX's persistent-cache events.
