@@ -15,7 +15,7 @@ TensorFlow's own Eigen kernels in place of oneDNN's); for tf and jax also speN
 (Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N)
 kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel); for jax also
 ynnconv (XLA:CPU's default of running the convolutions with YNNPACK, in place of the XLA kernels kgan asks for,
-kgan.devices.prefer_xla_cpu_convolutions).
+kgan.devices.prefer_xla_cpu_convolutions) and noynn (no YNNPACK fusion at all, matrix products too).
 The default list is what a user of this CPU would pick from: kgan's defaults on both backends, and torch eager
 float32 (contiguous and channels_last), torch.compile, pytorch/examples' one-forward step, and bfloat16 autocast
 only where the CPU has bfloat16 units (/proc/cpuinfo flags).
@@ -80,9 +80,11 @@ TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
 KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
-TF_OPTIONS, JAX_OPTIONS = ("xla", "nojit", "eigen"), ("ynnconv",)  # and interN, intraN for tf
+TF_OPTIONS, JAX_OPTIONS = ("xla", "nojit", "eigen"), ("ynnconv", "noynn")  # and interN, intraN for tf
 # XLA:CPU's default fusions named as a setting of the user's, which kgan.devices leaves as it is.
 YNNPACK_CONVOLUTIONS = "--xla_cpu_experimental_ynn_fusion_type=+individual_convolution"
+# No YNNPACK fusion at all (matrix products too), the fusion emitters off as kgan has them.
+NO_YNNPACK = "--xla_cpu_experimental_ynn_fusion_type= --xla_cpu_use_fusion_emitters=false"
 THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
 NUM_CLASSES = 10
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
@@ -103,8 +105,9 @@ def parse_variant(variant, default_forwards):
             env[THREAD_POOLS[word]] = count
         elif side == "tf" and option == "eigen":
             env["TF_ENABLE_ONEDNN_OPTS"] = "0"
-        elif side == "jax" and option == "ynnconv":
-            env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {YNNPACK_CONVOLUTIONS}".strip()
+        elif side == "jax" and option in ("ynnconv", "noynn"):
+            flags = YNNPACK_CONVOLUTIONS if option == "ynnconv" else NO_YNNPACK
+            env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
         elif side != "torch" and word == "spe" and count.isdigit() and int(count) > 0:
             steps_per_execution = int(count)
         elif option not in allowed:

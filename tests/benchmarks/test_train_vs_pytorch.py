@@ -4,14 +4,15 @@ import os
 
 import pytest
 
-from benchmarks.train_vs_pytorch import YNNPACK_CONVOLUTIONS, parse_variant
+from benchmarks.train_vs_pytorch import NO_YNNPACK, YNNPACK_CONVOLUTIONS, parse_variant
 from kgan import devices
 
 
-def test_ynnconv_names_xla_cpus_default_as_a_setting_kgan_leaves_alone(monkeypatch):
+@pytest.mark.parametrize("option, flags", [("ynnconv", YNNPACK_CONVOLUTIONS), ("noynn", NO_YNNPACK)])
+def test_ynnpack_options_name_a_setting_kgan_leaves_alone(monkeypatch, option, flags):
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_enable_fast_math=false")
-    _, _, _, _, env, _, _ = parse_variant("jax-auto+ynnconv", 1)
-    assert env["XLA_FLAGS"] == f"--xla_cpu_enable_fast_math=false {YNNPACK_CONVOLUTIONS}"
+    _, _, _, _, env, _, _ = parse_variant(f"jax-auto+{option}", 1)
+    assert env["XLA_FLAGS"] == f"--xla_cpu_enable_fast_math=false {flags}"
     monkeypatch.setenv("XLA_FLAGS", env["XLA_FLAGS"])
     devices.prefer_xla_cpu_convolutions("jax")
     assert os.environ["XLA_FLAGS"] == env["XLA_FLAGS"]
