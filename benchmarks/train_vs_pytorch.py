@@ -80,11 +80,12 @@ TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
 KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
-TF_OPTIONS, JAX_OPTIONS = ("xla", "nojit", "eigen"), ("ynnconv", "noynn")  # and interN, intraN for tf
 # XLA:CPU's default fusions named as a setting of the user's, which kgan.devices leaves as it is.
 YNNPACK_CONVOLUTIONS = "--xla_cpu_experimental_ynn_fusion_type=+individual_convolution"
 # No YNNPACK fusion at all (matrix products too), the fusion emitters off as kgan has them.
 NO_YNNPACK = "--xla_cpu_experimental_ynn_fusion_type= --xla_cpu_use_fusion_emitters=false"
+JAX_XLA_FLAGS = {"ynnconv": YNNPACK_CONVOLUTIONS, "noynn": NO_YNNPACK}  # option: what it adds to $XLA_FLAGS
+TF_OPTIONS, JAX_OPTIONS = ("xla", "nojit", "eigen"), tuple(JAX_XLA_FLAGS)  # and interN, intraN for tf
 THREAD_POOLS = {"inter": "TF_NUM_INTEROP_THREADS", "intra": "TF_NUM_INTRAOP_THREADS"}
 NUM_CLASSES = 10
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_bf16", "amx_tile")
@@ -105,9 +106,8 @@ def parse_variant(variant, default_forwards):
             env[THREAD_POOLS[word]] = count
         elif side == "tf" and option == "eigen":
             env["TF_ENABLE_ONEDNN_OPTS"] = "0"
-        elif side == "jax" and option in ("ynnconv", "noynn"):
-            flags = YNNPACK_CONVOLUTIONS if option == "ynnconv" else NO_YNNPACK
-            env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flags}".strip()
+        elif side == "jax" and option in JAX_XLA_FLAGS:
+            env["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {JAX_XLA_FLAGS[option]}".strip()
         elif side != "torch" and word == "spe" and count.isdigit() and int(count) > 0:
             steps_per_execution = int(count)
         elif option not in allowed:
