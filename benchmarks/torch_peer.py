@@ -7,11 +7,12 @@ Prints one JSON line, the images/s of each epoch after the first (warm-up), on s
 in [-1, 1] and labels. benchmarks/train_vs_pytorch.py runs it next to kgan; kgan never imports torch.
 
 The networks are kgan.networks' with TrainConfig's defaults (width 64, latent 100, label embedding 50,
-projection discriminator, 10 classes; upsampling `auto`: pixel shuffle at 28 px, nearest x2 + conv at 64).
+projection discriminator, 10 classes; --upsampling auto: pixel shuffle at 28 px, nearest x2 + conv at 64, as
+kgan's `--upsampling auto`; pixel_shuffle or resize at either size).
 Their trainable parameters, printed to stderr and checked here, are kgan's (batch-norm moving statistics
 are buffers, not counted):
-    28x28x1: generator 3,358,133, discriminator 201,409
-    64x64x3: generator 5,141,559, discriminator 2,847,553
+    28x28x1: generator 3,358,133 (pixel shuffle) or 2,252,213 (resize), discriminator 201,409
+    64x64x3: generator 5,141,559 (resize), discriminator 2,847,553
 The step is kgan.gan.dcgan's `_gan_step`: D on real and on detached fakes (two batch-norm batches), Adam;
 G on fresh z against the updated D (whose moving statistics it updates too, as training=True does), Adam;
 then the EMA update. With --generator-forwards 1, as kgan's option of that name, G's loss is on the same
@@ -51,8 +52,13 @@ EMA_DECAY = 0.999
 BATCH_NORM = dict(eps=1e-3, momentum=0.01)  # keras BatchNormalization(epsilon=1e-3, momentum=0.99)
 # --memory-format: channels_last (NHWC in memory, as kgan's tensors) or contiguous NCHW, torch's default.
 MEMORY_FORMATS = {"channels_last": torch.channels_last, "contiguous": torch.contiguous_format}
-KGAN_PARAMETERS = {(28, 1): (3_358_133, 201_409), (64, 3): (5_141_559, 2_847_553)}
+KGAN_PARAMETERS = {  # (image size, channels, upsampling): generator's and discriminator's
+    (28, 1, "pixel_shuffle"): (3_358_133, 201_409),
+    (28, 1, "resize"): (2_252_213, 201_409),
+    (64, 3, "resize"): (5_141_559, 2_847_553),
+}
 PIXEL_SHUFFLE_MAX_SIZE = 28  # kgan.config's: `--upsampling auto` resizes above it
+UPSAMPLING_MODES = ("auto", "pixel_shuffle", "resize")
 
 
 def resolutions(image_size):
@@ -65,10 +71,17 @@ def feature_channels(image_size, resolution):
     return WIDTH * min(image_size // resolution, MAX_WIDTH_MULTIPLIER)
 
 
+def resolved_upsampling(upsampling, image_size):
+    """kgan.config.resolve_upsampling: `upsampling`, or for "auto" the mode by image size."""
+    if upsampling != "auto":
+        return upsampling
+    return "pixel_shuffle" if image_size <= PIXEL_SHUFFLE_MAX_SIZE else "resize"
+
+
 class Generator(nn.Module):
     """z and label to images: embed and concatenate, project, (x2 upsampling, BN, ReLU) per stage, tanh."""
 
-    def __init__(self, image_size, channels, memory_format=torch.channels_last):
+    def __init__(self, image_size, channels, upsampling, memory_format=torch.channels_last):
         super().__init__()
         sizes = resolutions(image_size)
         self.memory_format = memory_format
@@ -78,7 +91,7 @@ class Generator(nn.Module):
         layers, previous = [nn.BatchNorm2d(self.base_channels, **BATCH_NORM), nn.ReLU()], self.base_channels
         for resolution in sizes[1:]:
             filters = feature_channels(image_size, resolution)
-            if image_size <= PIXEL_SHUFFLE_MAX_SIZE:
+            if upsampling == "pixel_shuffle":
                 layers += [nn.Conv2d(previous, 4 * filters, 3, padding=1, bias=False), nn.PixelShuffle(2)]
             else:
                 upsample = nn.Upsample(scale_factor=2, mode="nearest")
@@ -133,8 +146,8 @@ class GANStep:
     """kgan's DCGAN._gan_step and _update_ema on a torch generator and discriminator."""
 
     def __init__(self, image_size, channels, precision, generator_forwards=2, memory_format=torch.channels_last,
-                 compiled=False):  # fmt: skip
-        generator = Generator(image_size, channels, memory_format)
+                 compiled=False, upsampling="auto"):  # fmt: skip
+        generator = Generator(image_size, channels, resolved_upsampling(upsampling, image_size), memory_format)
         self.generator = generator.apply(initialise).to(memory_format=memory_format)
         self.discriminator = Discriminator(image_size, channels).apply(initialise).to(memory_format=memory_format)
         self.ema_generator = copy.deepcopy(self.generator).requires_grad_(False)
@@ -203,20 +216,22 @@ def main():
         default=2,
         help="generator forwards per step: 2, G's update on fresh z; 1, on the fakes D trained on",
     )
+    parser.add_argument("--upsampling", choices=UPSAMPLING_MODES, default="auto", help="the generator's, as kgan's")
     parser.add_argument("--memory-format", choices=tuple(MEMORY_FORMATS), default="channels_last")
     parser.add_argument("--compile", action="store_true", help="torch.compile both networks (inductor)")
     options = parser.parse_args()
     torch.manual_seed(options.seed)
     memory_format = MEMORY_FORMATS[options.memory_format]
     step = GANStep(options.image_size, options.channels, options.precision, options.generator_forwards,
-                   memory_format, options.compile)  # fmt: skip
+                   memory_format, options.compile, options.upsampling)  # fmt: skip
     counts = count(step.generator), count(step.discriminator)
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads; parameters: generator {counts[0]:,}, "
         f"discriminator {counts[1]:,}",
         file=sys.stderr,
     )
-    expected = KGAN_PARAMETERS.get((options.image_size, options.channels))
+    upsampling = resolved_upsampling(options.upsampling, options.image_size)
+    expected = KGAN_PARAMETERS.get((options.image_size, options.channels, upsampling))
     if expected and counts != expected:
         sys.exit(f"parameter counts {counts} differ from kgan's {expected}")
     n, size = options.batch_size * options.steps, options.image_size

@@ -1,6 +1,6 @@
 """Images/s of kgan's train step (TensorFlow and JAX, each precision) next to the same step in plain PyTorch.
 
-    python benchmarks/train_vs_pytorch.py [--image-size 28] [--batch-size 64] [--rounds 3]
+    python benchmarks/train_vs_pytorch.py [--image-size 28] [--upsampling auto] [--batch-size 64] [--rounds 3]
         [--torch-python /work/torchvenv/bin/python] [--variants tf-auto,tf-auto+g1,torch-float32+contiguous,...]
 
 A variant is SIDE-PRECISION[+OPTION...]: SIDE tf, jax (kgan on that backend; PRECISION auto, float32 or
@@ -13,7 +13,9 @@ g1 / g2, one or two generator forwards per step (kgan train --generator-forwards
 TF_NUM_INTRAOP_THREADS; by default TensorFlow sizes each to the machine's cores) and eigen (TF_ENABLE_ONEDNN_OPTS=0:
 TensorFlow's own Eigen kernels in place of oneDNN's); for tf and jax also speN
 (Keras's steps_per_execution: N steps per call of the compiled step, so fit()'s Python loop runs once per N)
-kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel); for jax also
+kerasadam (keras.optimizers.Adam in place of kgan's FusedAdam, whose TensorFlow update is one kernel), upsampled
+(the resize generator's 3x3 convolutions run on the upsampled map, keras's UpSampling2D then Conv2D, in place of
+kgan's NearestUpsampleConv2D, which computes the same at the input's resolution; 64 px); for jax also
 ynnconv (XLA:CPU's default of running the convolutions with YNNPACK, in place of the XLA kernels kgan asks for,
 kgan.devices.prefer_xla_cpu_convolutions) and noynn (no YNNPACK fusion at all, matrix products too).
 The default list is what a user of this CPU would pick from: kgan's defaults on both backends, and torch eager
@@ -45,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kgan.config import GENERATOR_FORWARDS, PRECISIONS, TrainConfig
+from kgan.config import GENERATOR_FORWARDS, PRECISIONS, TrainConfig, resolve_upsampling
 from kgan.devices import CPUINFO, cpu_bfloat16_flags
 
 WORKER = r"""
@@ -58,7 +60,13 @@ if args["keras_adam"]:
     import kgan.training.builder
     kgan.training.builder.default_optimizer = lambda rate, beta_1, name, beta_2: keras.optimizers.Adam(
         rate, beta_1=beta_1, beta_2=beta_2, name=name)
+if args["upsampled"]:
+    import kgan.networks.generator
+    from kgan.networks.upsampling import plain_upsample_conv
+    fast = kgan.networks.generator.NearestUpsampleConv2D
+    kgan.networks.generator.NearestUpsampleConv2D = lambda *a, **k: plain_upsample_conv(fast(*a, **k))
 config = TrainConfig(dataset=args["dataset"], batch_size=args["batch_size"], precision=args["precision"],
+                     upsampling=args["upsampling"],
                      steps_per_epoch=args["steps"], epochs=args["epochs"],
                      generator_forwards=args["generator_forwards"], jit=args["jit"], metric=None, r1=0.0)
 dataset, config = prepare_data(config)
@@ -79,7 +87,7 @@ print(json.dumps({"precision": config.precision, "rates": [images / t for t in t
 TORCH_PEER = Path(__file__).with_name("torch_peer.py")
 KGAN_SIDES = {"tf": "tensorflow", "jax": "jax"}
 TORCH_PRECISIONS = ("float32", "bfloat16")
-KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam"), ("g1", "g2", "contiguous", "compile")
+KGAN_OPTIONS, TORCH_OPTIONS = ("g1", "g2", "kerasadam", "upsampled"), ("g1", "g2", "contiguous", "compile")
 # XLA:CPU's default fusions named as a setting of the user's, which kgan.devices leaves as it is.
 YNNPACK_CONVOLUTIONS = "--xla_cpu_experimental_ynn_fusion_type=+individual_convolution"
 # No YNNPACK fusion at all (matrix products too), the fusion emitters off as kgan has them.
@@ -148,12 +156,15 @@ def measure(variant, options, npz_path):
         flags = [f"--{key.replace('_', '-')}={value}" for key, value in settings.items()]
         command = [options.torch_python, TORCH_PEER, f"--image-size={options.image_size}",
                    f"--channels={channels(options.image_size)}", f"--precision={precision}",
+                   f"--upsampling={options.upsampling}",
                    *flags, *extra]  # fmt: skip
         return f"{precision} (autocast)" if precision == "bfloat16" else precision, run_json(command)
     env = dict(os.environ, KERAS_BACKEND=KGAN_SIDES[side], TF_CPP_MIN_LOG_LEVEL="3", **threads)
     payload = json.dumps({**settings, "dataset": str(npz_path), "precision": precision, "jit": jit,
+                          "upsampling": options.upsampling,
                           "steps_per_execution": steps_per_execution,
-                          "keras_adam": "kerasadam" in variant.split("+")})  # fmt: skip
+                          "keras_adam": "kerasadam" in variant.split("+"),
+                          "upsampled": "upsampled" in variant.split("+")})  # fmt: skip
     result = run_json([sys.executable, "-c", WORKER, payload], env=env)
     return result["precision"], result["rates"]
 
@@ -202,6 +213,8 @@ def cpu_model():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--image-size", type=int, choices=(28, 64), default=28, help="28: 1 channel, 64: 3")
+    parser.add_argument("--upsampling", choices=("auto", "pixel_shuffle", "resize"), default="auto",
+                        help="the generator's on both sides, as kgan train --upsampling (no transposed)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=10, help="steps per timed epoch")
     parser.add_argument("--epochs", type=int, default=6, help="epochs per variant (the first is dropped)")
@@ -236,7 +249,8 @@ def main():
     print(f"{versions(options.torch_python)}; {model}, {os.cpu_count()} CPUs, bfloat16 flags: "
           f"{', '.join(bfloat16_flags) or 'none'}")  # fmt: skip
     print(
-        f"DCGAN train step, conditional, {size}x{size}x{channels(size)}, width 64, batch {options.batch_size}; "
+        f"DCGAN train step, conditional, {size}x{size}x{channels(size)}, width 64, batch {options.batch_size}, "
+        f"upsampling {resolve_upsampling(options.upsampling, size)}; "
         f"g1/g2: generator forwards per step (default {options.generator_forwards}); "
         f"median images/s of {options.rounds} x {options.epochs - 1} epochs of {options.steps} steps\n"
     )

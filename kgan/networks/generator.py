@@ -11,6 +11,7 @@ from kgan.networks.blocks import (
     label_input,
     resolutions,
 )
+from kgan.networks.upsampling import NearestUpsampleConv2D
 
 LABEL_EMBEDDING_DIM = 50
 
@@ -72,8 +73,8 @@ def _upsample(hidden, filters, mode, name):
     if mode == "transposed":
         return keras.layers.Conv2DTranspose(filters, 4, strides=2, name=name, **conv_options)(hidden)
     if mode == "resize":
-        hidden = keras.layers.UpSampling2D(2, interpolation="nearest", name=f"{name}_resize")(hidden)
-        return keras.layers.Conv2D(filters, 3, name=name, **conv_options)(hidden)
+        conv_options.pop("padding")
+        return NearestUpsampleConv2D(filters, name=name, **conv_options)(hidden)
     hidden = keras.layers.Conv2D(4 * filters, 3, name=name, **conv_options)(hidden)
     return pixel_shuffle(hidden, filters, name)
 

@@ -168,6 +168,20 @@ def test_a_run_with_a_spectral_norm_discriminator_exports_its_generator(tmp_path
         assert_matches_keras(images, expected)
 
 
+def test_a_resize_run_exports_what_its_saved_generator_computes(tmp_path):
+    """The resize generator trains with NearestUpsampleConv2D and saves keras's upsampling and convolution; the
+    export rebuilds it from the saved weights."""
+    run_dir = tmp_path / "resize"
+    start_run(TrainConfig(**TINY, upsampling="resize"), run_dir, verbose=0)
+    saved = keras.saving.load_model(run_dir / "generator.keras", compile=False)
+    assert {"UpSampling2D", "Conv2D"} <= {type(layer).__name__ for layer in saved._flatten_layers()}
+
+    result = export_onnx(run_dir)
+
+    for images, expected in run_both(result.path, run_dir, batch_sizes=(1, 7)):
+        assert_matches_keras(images, expected)
+
+
 def test_uint8_export_at_another_opset_from_the_command_line(runner, tmp_path):
     output = tmp_path / "digits_uint8.onnx"
 
