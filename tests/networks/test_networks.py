@@ -187,8 +187,9 @@ def test_calibrated_batch_norm_holds_the_statistics_each_layer_receives():
         np.testing.assert_array_less(abs(keras.ops.convert_to_numpy(layer.moving_mean) - mean), 0.1 * np.sqrt(variance))
 
 
-def test_generator_keras_file_loads_without_kgan(tmp_path):
-    generator = build_generator(16, 1, latent_dim=4, num_classes=2, width=2)
+@pytest.mark.parametrize("upsampling", ["pixel_shuffle", "resize"])  # the modes whose layers train as kgan's own
+def test_generator_keras_file_loads_without_kgan(upsampling, tmp_path):
+    generator = build_generator(16, 1, latent_dim=4, num_classes=2, width=2, upsampling=upsampling)
     plain_keras_model(generator).save(tmp_path / "generator.keras")  # as kgan saves it
     script = (
         "import keras, numpy as np, sys; "

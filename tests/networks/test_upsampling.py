@@ -1,8 +1,5 @@
 """NearestUpsampleConv2D: the resize generator's upsampling and convolution, computed at the input's resolution."""
 
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
@@ -98,7 +95,8 @@ def test_the_plain_form_holds_only_keras_layers():
     assert plain.name == fast.name
 
 
-def test_a_resize_generator_saves_as_keras_layers_and_loads_without_kgan(tmp_path):
+def test_a_resize_generator_saves_as_keras_layers_that_compute_the_same():
+    """What kgan saves (plain_keras_model); test_networks.py loads such a file without kgan."""
     generator = build_generator(16, 1, latent_dim=4, num_classes=2, width=2, upsampling="resize")
     assert any(isinstance(layer, NearestUpsampleConv2D) for layer in generator.layers)
     plain = plain_keras_model(generator)
@@ -109,13 +107,3 @@ def test_a_resize_generator_saves_as_keras_layers_and_loads_without_kgan(tmp_pat
         keras.ops.convert_to_numpy(generator(inputs, training=False)),
         rtol=1e-5, atol=1e-5,
     )  # fmt: skip
-    plain.save(tmp_path / "generator.keras")  # as kgan saves it
-    script = (
-        "import keras, numpy as np, sys; "
-        f"m = keras.saving.load_model({str(tmp_path / 'generator.keras')!r}); "
-        "assert 'kgan' not in sys.modules; "
-        "print(m([np.zeros((1, 4), 'float32'), np.zeros((1,), 'int32')]).shape)"
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "(1, 16, 16, 1)" in result.stdout
