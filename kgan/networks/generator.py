@@ -73,7 +73,6 @@ def _upsample(hidden, filters, mode, name):
     if mode == "transposed":
         return keras.layers.Conv2DTranspose(filters, 4, strides=2, name=name, **conv_options)(hidden)
     if mode == "resize":
-        conv_options.pop("padding")
         return NearestUpsampleConv2D(filters, name=name, **conv_options)(hidden)
     hidden = keras.layers.Conv2D(4 * filters, 3, name=name, **conv_options)(hidden)
     return pixel_shuffle(hidden, filters, name)
