@@ -79,9 +79,9 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     options = parser.parse_args()
-    threshold = upsampling.ONE_CONVOLUTION_FROM
+    chosen_from = upsampling.ONE_CONVOLUTION_FROM
     print(f"{keras.config.backend()}, batch {options.batch_size}, float32; ms per forward + both gradients "
-          f"(median of {options.repeats}); the layer picks 'one' from {threshold} px of input")  # fmt: skip
+          f"(median of {options.repeats}); the layer picks 'one' from {chosen_from} px of input")  # fmt: skip
     print("| generator | layer | upsampled | one | four | upsampled / fastest |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
     rng = np.random.default_rng(0)

@@ -7,7 +7,8 @@ import pytest
 from kgan.networks import build_generator
 from kgan.networks.batch_norm import FusedBatchNormalization
 from kgan.networks.blocks import dtype_policy
-from kgan.networks.plain import plain_keras_model
+from kgan.networks.plain import KERAS_LAYERS_OF, plain_keras_model
+from kgan.networks.upsampling import NearestUpsampleConv2D
 
 MOMENTUM, EPSILON = 0.9, 1e-3
 TOLERANCE = {"float32": 1e-4, "mixed_bfloat16": 3e-2}
@@ -117,11 +118,15 @@ def test_tensorflow_trains_through_the_fused_kernel():
     assert "Mean" not in op_types  # keras's separate moments
 
 
-def test_plain_keras_model_swaps_in_keras_layers_with_the_same_weights():
-    generator = build_generator(16, 1, latent_dim=4, num_classes=2, width=2)
-    assert any(isinstance(layer, FusedBatchNormalization) for layer in generator.layers)
+@pytest.mark.parametrize(
+    "upsampling, kgan_layers",
+    [("pixel_shuffle", {FusedBatchNormalization}), ("resize", {FusedBatchNormalization, NearestUpsampleConv2D})],
+)
+def test_plain_keras_model_swaps_in_keras_layers_with_the_same_weights(upsampling, kgan_layers):
+    generator = build_generator(16, 1, latent_dim=4, num_classes=2, width=2, upsampling=upsampling)
+    assert {type(layer) for layer in generator.layers} >= kgan_layers
     plain = plain_keras_model(generator)
-    assert not any(isinstance(layer, FusedBatchNormalization) for layer in plain.layers)
+    assert not any(type(layer) in KERAS_LAYERS_OF for layer in plain.layers)
     assert [layer.name for layer in plain.layers] == [layer.name for layer in generator.layers]
     inputs = [np.random.default_rng(3).normal(size=(3, 4)).astype("float32"), np.array([0, 1, 0], "int32")]
     outputs = [keras.ops.convert_to_numpy(model(inputs, training=False)) for model in (plain, generator)]

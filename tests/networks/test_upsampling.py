@@ -4,8 +4,6 @@ import keras
 import numpy as np
 import pytest
 
-from kgan.networks import build_generator
-from kgan.networks.plain import plain_keras_model
 from kgan.networks.upsampling import ONE_CONVOLUTION_FROM, NearestUpsampleConv2D, plain_upsample_conv
 
 # One side below ONE_CONVOLUTION_FROM (four 2x2 convolutions), one at or above it (one shared convolution).
@@ -94,16 +92,3 @@ def test_the_plain_form_holds_only_keras_layers():
     assert [type(layer) for layer in plain.layers] == [keras.layers.UpSampling2D, keras.layers.Conv2D]
     assert plain.name == fast.name
 
-
-def test_a_resize_generator_saves_as_keras_layers_that_compute_the_same():
-    """What kgan saves (plain_keras_model); test_networks.py loads such a file without kgan."""
-    generator = build_generator(16, 1, latent_dim=4, num_classes=2, width=2, upsampling="resize")
-    assert any(isinstance(layer, NearestUpsampleConv2D) for layer in generator.layers)
-    plain = plain_keras_model(generator)
-    assert not any(isinstance(layer, NearestUpsampleConv2D) for layer in plain.layers)
-    inputs = [np.random.default_rng(3).normal(size=(3, 4)).astype("float32"), np.array([0, 1, 0], "int32")]
-    np.testing.assert_allclose(
-        keras.ops.convert_to_numpy(plain(inputs, training=False)),
-        keras.ops.convert_to_numpy(generator(inputs, training=False)),
-        rtol=1e-5, atol=1e-5,
-    )  # fmt: skip
