@@ -21,7 +21,6 @@ from kgan.gan.losses import (
 from kgan.gan.optimizers import OptimizerPair, default_optimizer, deserialize_members
 from kgan.imaging import UINT8_STEP
 from kgan.networks.calibration import calibrate_batch_norm
-from kgan.networks.plain import plain_keras_layer
 
 if keras.config.backend() == "jax":
     from kgan.gan.jax_trainer import JaxGANTrainer as GANTrainer
@@ -111,7 +110,7 @@ class DCGAN(GANTrainer, keras.Model):
         self.mode_seeking = mode_seeking
         self.ema_generator = None
         if ema_decay is not None:
-            self.ema_generator = keras.models.clone_model(generator, clone_function=plain_keras_layer)
+            self.ema_generator = keras.models.clone_model(generator)
             self.ema_generator.set_weights(generator.get_weights())
             self.ema_generator.trainable = False
         self.seed_generator = _StepSeedGenerator(seed, self._replica_seed, name="step_seed")

@@ -65,6 +65,7 @@ def test_ema_is_an_average_not_a_copy():
     average = model.ema_generator.get_layer("project").kernel
     assert not np.allclose(keras.ops.convert_to_numpy(kernel), keras.ops.convert_to_numpy(average))
     assert model.sampling_generator is model.ema_generator
+    assert [type(layer) for layer in model.ema_generator.layers] == [type(layer) for layer in model.generator.layers]
     assert tiny_dcgan(0, ema_decay=None).sampling_generator.name == "generator"
 
 

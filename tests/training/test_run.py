@@ -111,14 +111,17 @@ def test_saved_generator_has_batch_norm_statistics_of_its_own_weights(tmp_path):
         np.testing.assert_allclose(before, after, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("upsampling", ["pixel_shuffle", "resize"])
 @pytest.mark.parametrize("ema", [True, False])
-def test_saved_generator_holds_keras_layers_only(tmp_path, ema):
-    """Without EMA the sampling generator is the trained one, fused batch norm and all: saved as keras's own."""
-    start_run(TrainConfig(**{**TINY, "ema": ema, "keep_every": 1}), tmp_path / "run", verbose=0)
+def test_saved_generator_holds_keras_layers_only(tmp_path, ema, upsampling):
+    """The sampling generator, EMA copy or trained one, samples with kgan's layers (fused batch norm, the resize
+    generator's NearestUpsampleConv2D): saved as keras's own."""
+    config = TrainConfig(**{**TINY, "ema": ema, "keep_every": 1, "upsampling": upsampling})
+    start_run(config, tmp_path / "run", verbose=0)
     for path in (tmp_path / "run" / "generator.keras", tmp_path / "run" / "snapshots" / "generator_epoch_001.keras"):
         generator = keras.saving.load_model(path, compile=False)
         assert batch_norm_layers(generator)
-        assert {type(layer).__module__.split(".")[0] for layer in generator.layers} == {"keras"}
+        assert {type(layer).__module__.split(".")[0] for layer in generator._flatten_layers()} == {"keras"}
 
 
 def test_runs_without_jit(tmp_path):
