@@ -119,12 +119,15 @@ class RunRecorder(keras.callbacks.Callback):
         row.update(seconds=round(seconds, 3), images_per_s=round(self.images_per_epoch / seconds, 1))
         self.history.append(row)
         self.model.calibrate_sampling_generator()
+        # Every process builds the copy to save, not only the one that writes: under TensorFlow's multi-worker
+        # strategy a new variable's initial value is broadcast to all workers, which must all take part.
+        saved_generator = plain_keras_model(self.model.sampling_generator)
         if not self.writes:
             return
         imaging.save_png(run_folder.sample_grid_path(self.run_dir, epoch + 1), self.sample_grid())
         generator_file = self.run_dir / run_folder.GENERATOR_FILE
         with fileio.atomic_path(generator_file, suffix=".keras") as tmp:
-            plain_keras_model(self.model.sampling_generator).save(tmp)
+            saved_generator.save(tmp)
         if self.keep_every and (epoch + 1) % self.keep_every == 0:
             fileio.write_bytes(run_folder.snapshot_path(self.run_dir, epoch + 1), generator_file.read_bytes())
         metric = self.scorer.metric if self.scorer is not None else None
