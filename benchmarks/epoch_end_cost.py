@@ -24,11 +24,7 @@ import numpy as np
 
 from kgan.formats import run_folder
 from kgan.judge.epoch_score import EpochScorer
-from kgan.networks.calibration import (
-    CALIBRATION_SAMPLES,
-    batch_norm_layers,
-    calibrate_batch_norm,
-)
+from kgan.networks.calibration import CALIBRATION_SAMPLES, batch_norm_layers, calibrate_batch_norm
 from kgan.networks.plain import plain_keras_model
 from kgan.plots import write_png
 from kgan.training.builder import build_model, prepare_data
