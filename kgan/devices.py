@@ -121,6 +121,8 @@ def resolve_precision(precision):
 # bfloat16 0.12x float32 at 28 px; XLA in float32 1.21x and 1.23x (28 px, two runs) and 1.18x (64 px); TensorFlow's
 # default (XLA) 0.97x JAX's at 28 px and 1.04x at 64 px since JAX runs XLA's own convolution kernels
 # (prefer_xla_cpu_convolutions); avx512_bf16's TensorFlow-over-JAX figure is from before that, not remeasured.
+# A second AVX2-only host (AMD EPYC, family 25 model 1, Zen 3, 2026-12-06) agreed on every side of 1: bfloat16 0.07x,
+# XLA 1.36x (28 px) and 1.47x (64 px), TensorFlow 0.98x and 0.94x JAX.
 CPU_MEASUREMENTS = {
     "avx512_bf16": {"bfloat16_over_float32": 1.5, "xla_over_tf_function": {"bfloat16": 0.55},
                     "tensorflow_over_jax": 2.4},
