@@ -16,8 +16,6 @@ same FLOPs in these layers).
 
 import argparse
 import os
-import statistics
-import time
 
 from kgan.devices import prefer_xla_cpu_convolutions
 
@@ -27,7 +25,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from gpu_check import step_flops_per_image  # noqa: E402
 from gpu_check_worker import forward_flops  # noqa: E402
-from upsample_conv_layers import milliseconds  # noqa: E402
+from upsample_conv_layers import median_seconds, milliseconds  # noqa: E402
 
 from kgan.config import resolve_upsampling  # noqa: E402
 from kgan.networks.discriminator import build_discriminator  # noqa: E402
@@ -51,13 +49,7 @@ def matrix_product_rate(repeats):
 
         product = tf.function(keras.ops.matmul, jit_compile=True)
         run = lambda: product(a, b).numpy()  # noqa: E731
-    run(), run()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - started)
-    return 2 * MATRIX_SIDE**3 / statistics.median(times) / 1e9
+    return 2 * MATRIX_SIDE**3 / median_seconds(run, repeats) / 1e9
 
 
 def convolutions(model):

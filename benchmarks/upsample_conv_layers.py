@@ -63,15 +63,19 @@ def compiled_pass(layer, inputs):
     return lambda: [gradient.numpy() for gradient in step(x)]
 
 
-def milliseconds(layer, inputs, repeats):
-    run = compiled_pass(layer, inputs)
+def median_seconds(run, repeats):
+    """Median seconds of `repeats` calls of `run`, after two warm-up calls."""
     run(), run()
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
         run()
         times.append(time.perf_counter() - started)
-    return 1000 * statistics.median(times)
+    return statistics.median(times)
+
+
+def milliseconds(layer, inputs, repeats):
+    return 1000 * median_seconds(compiled_pass(layer, inputs), repeats)
 
 
 def main():
