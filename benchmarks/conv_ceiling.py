@@ -7,9 +7,9 @@ Every convolution of kgan's default conditional generator and discriminator at -
 timed jit-compiled, forward and both gradients (input and kernel), as benchmarks/upsample_conv_layers.py times a
 layer; beside each, its FLOPs per batch (benchmarks.gpu_check_worker's count: 2 x multiply-adds, resize layers at
 their nominal upsampled-map count) and the rate it ran at. Above them, one large float32 matrix product's rate: what
-this CPU gives dense arithmetic. kgan's one-forward step runs each generator layer forward once and back once (the
-first one needs no input gradient, so its figure is a little above its share), so even with everything else free
-the step cannot pass batch / (the generator layers' summed seconds) images/s: the ceiling printed last. Compare it
+this CPU gives dense arithmetic. kgan's one-forward step runs each generator layer forward once and back once (both
+gradients: the projection before the first one trains too), so even with everything else free the step cannot pass
+batch / (the generator layers' summed seconds) images/s: the ceiling printed last. Compare it
 with benchmarks/train_vs_pytorch.py's figures from the same machine (a PyTorch peer of the same network spends the
 same FLOPs in these layers).
 """
