@@ -23,7 +23,7 @@ JAXLIB_VERSIONS_WITH_THE_FLAGS = ((0, 10), (0, 11))
 MIN_STEPS_FOR_CPU_XLA = 100
 
 
-def resolve_jit(jit, precision=None, steps=None):
+def resolve_jit(jit, precision=None, steps=None, r1=False):
     """jit-compile unless told otherwise; TensorFlow on CPU only where XLA measured faster on this kind of CPU.
 
     In benchmarks/train_throughput.py, eager JAX ran the step at 0.8x of jitted JAX, so JAX always
@@ -31,13 +31,16 @@ def resolve_jit(jit, precision=None, steps=None):
     query; no GPU has run it yet). On a CPU, TensorFlow jit-compiles where CPU_MEASUREMENTS has XLA faster
     than a plain tf.function for this kind of CPU in `precision`: float32 on AVX2 CPUs without bfloat16
     units, not bfloat16 on CPUs with them (docs/measurements.md); runs of fewer than
-    MIN_STEPS_FOR_CPU_XLA steps keep tf.function, whose compile is shorter.
+    MIN_STEPS_FOR_CPU_XLA steps keep tf.function, whose compile is shorter. A step with the R1 penalty is
+    judged by its own measurement (`xla_over_tf_function_with_r1`): XLA:CPU runs R1's second-order gradients
+    far slower than oneDNN does.
 
     Args:
         jit: True or False to decide; None to pick by backend, device and precision.
         precision: the run's compute dtype, "float32" or "bfloat16"; None for a model with no measured choice
             (a plain tf.function on CPU).
         steps: the steps the run trains, None when not known.
+        r1: whether the step computes the R1 penalty (a gamma above 0).
     """
     if jit is not None:
         return jit
@@ -51,7 +54,12 @@ def resolve_jit(jit, precision=None, steps=None):
         return True
     if steps is not None and steps < MIN_STEPS_FOR_CPU_XLA:
         return False
-    return _cpu_measurement("xla_over_tf_function", precision) > 1
+    return _cpu_measurement(_xla_measurement(r1), precision) > 1
+
+
+def _xla_measurement(r1):
+    """The CPU_MEASUREMENTS ratio that decides XLA for a step with or without R1."""
+    return "xla_over_tf_function_with_r1" if r1 else "xla_over_tf_function"
 
 
 def prefer_xla_cpu_convolutions(backend):
@@ -123,10 +131,14 @@ def resolve_precision(precision):
 # (prefer_xla_cpu_convolutions); avx512_bf16's TensorFlow-over-JAX figure is from before that, not remeasured.
 # A second AVX2-only host (AMD EPYC, family 25 model 1, Zen 3, 2026-12-06) agreed on every side of 1: bfloat16 0.07x,
 # XLA 1.36x (28 px) and 1.47x (64 px), TensorFlow 0.98x and 0.94x JAX.
+# xla_over_tf_function_with_r1, the same ratio for a step with the R1 penalty (`--r1 auto` from 32 px): on that host,
+# XLA ran it at 32 px under 0.1x the tf.function (4.7 against 49.9 images/s in the first epoch, the second
+# unfinished after 180 s against 18 s), and at 64 px its compile of the conditional step failed (2026-12-06).
 CPU_MEASUREMENTS = {
     "avx512_bf16": {"bfloat16_over_float32": 1.5, "xla_over_tf_function": {"bfloat16": 0.55},
                     "tensorflow_over_jax": 2.4},
-    "avx2": {"bfloat16_over_float32": 0.12, "xla_over_tf_function": {"float32": 1.2}, "tensorflow_over_jax": 0.97},
+    "avx2": {"bfloat16_over_float32": 0.12, "xla_over_tf_function": {"float32": 1.2},
+             "xla_over_tf_function_with_r1": {"float32": 0.1}, "tensorflow_over_jax": 0.97},
 }  # fmt: skip
 # The speed ratio from which the training summary names the other backend as the faster one on a kind of CPU.
 NOTABLY_FASTER = 1.1
@@ -141,7 +153,7 @@ def cpu_kind(cpuinfo_text):
     return "avx2" if "avx2" in flags else None
 
 
-def cpu_training_note(backend, precision, jit_compiled=False):
+def cpu_training_note(backend, precision, jit_compiled=False, r1=False):
     """What `kgan train`'s summary says when it trained on a CPU: why this precision, why XLA compiled
     TensorFlow's step, and whether the other backend measured faster on this kind of CPU; None on accelerators, on
     CPUs of no measured kind and where there is nothing to say.
@@ -150,6 +162,7 @@ def cpu_training_note(backend, precision, jit_compiled=False):
         backend: the Keras backend that trained.
         precision: the compute dtype it trained in.
         jit_compiled: whether XLA compiled the step.
+        r1: whether the step computed the R1 penalty.
     """
     import keras
 
@@ -176,9 +189,14 @@ def cpu_training_note(backend, precision, jit_compiled=False):
             f"float32: this CPU has no bfloat16 units ({kind} only), where TensorFlow's bfloat16 step measured "
             f"{measured['bfloat16_over_float32']:.2f}x its float32 speed."
         )
-    xla = measured["xla_over_tf_function"].get(precision)
+    xla = measured.get(_xla_measurement(r1), {}).get(precision)
     if jit_compiled and xla and xla > 1:
         sentences.append(f"XLA: on CPUs with {kind} TensorFlow's {precision} step ran {xla:.2f}x as fast jit-compiled.")
+    if not jit_compiled and r1 and xla and xla < 1:
+        sentences.append(
+            f"XLA: off, as on CPUs with {kind} TensorFlow's {precision} step with R1 ran {xla:.2f}x as fast "
+            "jit-compiled (XLA:CPU is slow at R1's second-order gradients)."
+        )
     if 1 / tensorflow_over_jax >= NOTABLY_FASTER:
         sentences.append(
             f"On CPUs with {kind}, JAX ran the default step {1 / tensorflow_over_jax:.1f}x as fast as TensorFlow "
