@@ -142,9 +142,11 @@ def test_short_runs_on_cpu_keep_the_quicker_compile(machine):
     assert devices.resolve_jit(True, "float32", steps=1) is True
 
 
+@pytest.mark.parametrize("accelerator", ["gpu 9.0", None], ids=["gpu", "cpu"])
 @pytest.mark.parametrize("with_r1, on_tensorflow", [(False, True), (True, False)], ids=["no-r1", "r1"])
-def test_a_step_with_r1_is_compiled_by_its_own_measurement(machine, monkeypatch, with_r1, on_tensorflow):
-    machine(None, CPUINFO_WITHOUT_BFLOAT16)
+def test_tensorflow_compiles_a_step_with_r1_only_where_xla_ran_it(machine, monkeypatch, accelerator, with_r1,
+                                                                  on_tensorflow):
+    machine(accelerator, CPUINFO_WITHOUT_BFLOAT16)
     measured = dict(devices.CPU_MEASUREMENTS["avx2"], xla_over_tf_function={"float32": 1.2},
                     xla_over_tf_function_with_r1={"float32": 0.1})  # fmt: skip
     monkeypatch.setitem(devices.CPU_MEASUREMENTS, "avx2", measured)
