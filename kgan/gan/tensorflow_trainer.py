@@ -31,7 +31,8 @@ class TensorFlowGANTrainer:
         with tf.GradientTape() as tape:
             loss, aux = objective()
             share = _share(loss)
-        return tape.gradient(share, variables), aux
+        gradients = tape.gradient(share, variables)
+        return [_with_static_shape(gradient, variable) for gradient, variable in zip(gradients, variables)], aux
 
     def _generator_forward_with_pullback(self, inputs):
         """Runs the generator in training mode on `inputs`; returns (images, pullback).
@@ -72,6 +73,20 @@ class TensorFlowGANTrainer:
 
 def _multi_worker():
     return isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy)
+
+
+def _with_static_shape(gradient, variable):
+    """`gradient` with its variable's shape as a constant where it is an embedding's tf.IndexedSlices.
+
+    Through the R1 penalty's cond an IndexedSlices' dense_shape becomes a tensor computed in the graph, and
+    Keras's Adam densifies the gradient with that shape as a segment count, which XLA cannot compile. The
+    values and indices stay as they are, so the update is Keras's sparse one.
+    """
+    if not isinstance(gradient, tf.IndexedSlices):
+        return gradient
+    dtype = tf.int64 if gradient.dense_shape is None else gradient.dense_shape.dtype
+    shape = tf.constant([int(size) for size in variable.shape], dtype)
+    return tf.IndexedSlices(gradient.values, gradient.indices, shape)
 
 
 def _share(loss):

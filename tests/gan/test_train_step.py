@@ -255,6 +255,31 @@ def test_hinge_steps_with_lazy_r1_match_independent_gradients(jit):
         assert not all(np.allclose(a, b, rtol=1e-3) for a, b in zip(d_after, otherwise["d"])), step
 
 
+@pytest.mark.skipif(keras.config.backend() != "tensorflow", reason="tf.IndexedSlices are TensorFlow's")
+def test_the_embedding_gradient_through_r1_keeps_a_shape_xla_can_compile():
+    # Through the penalty's cond the embedding's IndexedSlices lose their constant dense_shape, and Keras's Adam
+    # densifies them with it: XLA failed to compile that at 64 px ("must be a compile-time constant").
+    import tensorflow as tf
+
+    model, real, labels, *_ = pinned_model(3, True, r1_gamma=R1_GAMMA, r1_every=R1_EVERY)
+    real, labels = tf.constant(real), tf.constant(labels)
+    variables = model.discriminator.trainable_variables
+    shapes = {}
+
+    @tf.function
+    def differentiate(step):
+        gradients, _ = model._gradients(lambda: (model._r1_penalty(real, labels, step), None), variables)
+        for gradient, variable in zip(gradients, variables):
+            if isinstance(gradient, tf.IndexedSlices):
+                shapes[variable.path] = (tf.get_static_value(gradient.dense_shape), tuple(variable.shape))
+        return gradients
+
+    differentiate(tf.constant(0))
+    assert shapes, "no embedding gradient: the discriminator has no class embedding to check"
+    for path, (static, wanted) in shapes.items():
+        assert static is not None and tuple(static) == wanted, path
+
+
 @pytest.mark.parametrize("generator_forwards", [2, 1], ids=["two-forward", "one-forward"])
 @pytest.mark.parametrize("num_classes", [0, 3], ids=["unconditional", "conditional"])
 def test_a_step_with_the_mode_seeking_term_matches_independent_gradients(num_classes, generator_forwards):
