@@ -32,8 +32,8 @@ def resolve_jit(jit, precision=None, steps=None, r1=False):
     than a plain tf.function for this kind of CPU in `precision`: float32 on AVX2 CPUs without bfloat16
     units, not bfloat16 on CPUs with them (docs/measurements.md); runs of fewer than
     MIN_STEPS_FOR_CPU_XLA steps keep tf.function, whose compile is shorter. A step with the R1 penalty is
-    judged by its own measurement (`xla_over_tf_function_with_r1`): XLA:CPU runs R1's second-order gradients
-    far slower than oneDNN does.
+    judged by its own measurement (`xla_over_tf_function_with_r1`): XLA:CPU's slow second-order gradients
+    on the R1 steps can spend its gain on the others.
 
     Args:
         jit: True or False to decide; None to pick by backend, device and precision.
