@@ -269,7 +269,7 @@ def _summarise(result, cluster):
 
     from kgan.devices import cpu_training_note
 
-    note = cpu_training_note(keras.config.backend(), result.precision, result.jit_compiled, result.r1)
+    note = cpu_training_note(keras.config.backend(), result.precision, result.jit_compiled)
     if note:
         click.echo(note)
     click.echo(f"Samples: {result.run_dir}/samples/epoch_{last['epoch']:03d}.png")

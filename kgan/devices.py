@@ -23,7 +23,7 @@ JAXLIB_VERSIONS_WITH_THE_FLAGS = ((0, 10), (0, 11))
 MIN_STEPS_FOR_CPU_XLA = 100
 
 
-def resolve_jit(jit, precision=None, steps=None, r1=False):
+def resolve_jit(jit, precision=None, steps=None):
     """jit-compile unless told otherwise; TensorFlow on CPU only where XLA measured faster on this kind of CPU.
 
     In benchmarks/train_throughput.py, eager JAX ran the step at 0.8x of jitted JAX, so JAX always
@@ -31,16 +31,13 @@ def resolve_jit(jit, precision=None, steps=None, r1=False):
     query; no GPU has run it yet). On a CPU, TensorFlow jit-compiles where CPU_MEASUREMENTS has XLA faster
     than a plain tf.function for this kind of CPU in `precision`: float32 on AVX2 CPUs without bfloat16
     units, not bfloat16 on CPUs with them (docs/measurements.md); runs of fewer than
-    MIN_STEPS_FOR_CPU_XLA steps keep tf.function, whose compile is shorter. A step with the R1 penalty is
-    judged by its own measurement (`xla_over_tf_function_with_r1`): XLA:CPU's slow second-order gradients
-    on the R1 steps can spend its gain on the others.
+    MIN_STEPS_FOR_CPU_XLA steps keep tf.function, whose compile is shorter.
 
     Args:
         jit: True or False to decide; None to pick by backend, device and precision.
         precision: the run's compute dtype, "float32" or "bfloat16"; None for a model with no measured choice
             (a plain tf.function on CPU).
         steps: the steps the run trains, None when not known.
-        r1: whether the step computes the R1 penalty (a gamma above 0).
     """
     if jit is not None:
         return jit
@@ -54,12 +51,7 @@ def resolve_jit(jit, precision=None, steps=None, r1=False):
         return True
     if steps is not None and steps < MIN_STEPS_FOR_CPU_XLA:
         return False
-    return _cpu_measurement(_xla_measurement(r1), precision) > 1
-
-
-def _xla_measurement(r1):
-    """The CPU_MEASUREMENTS ratio that decides XLA for a step with or without R1."""
-    return "xla_over_tf_function_with_r1" if r1 else "xla_over_tf_function"
+    return _cpu_measurement("xla_over_tf_function", precision) > 1
 
 
 def prefer_xla_cpu_convolutions(backend):
@@ -131,15 +123,14 @@ def resolve_precision(precision):
 # (prefer_xla_cpu_convolutions); avx512_bf16's TensorFlow-over-JAX figure is from before that, not remeasured.
 # A second AVX2-only host (AMD EPYC, family 25 model 1, Zen 3, 2026-12-06) agreed on every side of 1: bfloat16 0.07x,
 # XLA 1.36x (28 px) and 1.47x (64 px), TensorFlow 0.98x and 0.94x JAX.
-# xla_over_tf_function_with_r1, the same ratio for a step with the R1 penalty (`--r1 auto` from 32 px), on that host
-# (2026-12-06): 0.95x at 32 px and 0.99x at 64 px, XLA's gain on the other steps spent on its slow second-order
-# gradients on the R1 steps. (Before the embedding gradient kept a constant shape through R1's cond, XLA crawled
-# at 32 px, under 0.1x, and failed to compile at 64 px.)
+# A step with the R1 penalty (`--r1 auto` from 32 px) follows the same ratio now that XLA compiles it once per case
+# (with the penalty and without): on the Zen 3 host XLA ran it 1.57x (32 px) and 1.50x (64 px) the tf.function,
+# 2026-12-06 (docs/measurements.md, "R1's second derivatives on XLA:CPU").
 CPU_MEASUREMENTS = {
     "avx512_bf16": {"bfloat16_over_float32": 1.5, "xla_over_tf_function": {"bfloat16": 0.55},
                     "tensorflow_over_jax": 2.4},
     "avx2": {"bfloat16_over_float32": 0.12, "xla_over_tf_function": {"float32": 1.2},
-             "xla_over_tf_function_with_r1": {"float32": 0.95}, "tensorflow_over_jax": 0.97},
+             "tensorflow_over_jax": 0.97},
 }  # fmt: skip
 # The speed ratio from which the training summary names the other backend as the faster one on a kind of CPU.
 NOTABLY_FASTER = 1.1
@@ -154,7 +145,7 @@ def cpu_kind(cpuinfo_text):
     return "avx2" if "avx2" in flags else None
 
 
-def cpu_training_note(backend, precision, jit_compiled=False, r1=False):
+def cpu_training_note(backend, precision, jit_compiled=False):
     """What `kgan train`'s summary says when it trained on a CPU: why this precision, why XLA compiled
     TensorFlow's step, and whether the other backend measured faster on this kind of CPU; None on accelerators, on
     CPUs of no measured kind and where there is nothing to say.
@@ -163,7 +154,6 @@ def cpu_training_note(backend, precision, jit_compiled=False, r1=False):
         backend: the Keras backend that trained.
         precision: the compute dtype it trained in.
         jit_compiled: whether XLA compiled the step.
-        r1: whether the step computed the R1 penalty.
     """
     import keras
 
@@ -190,14 +180,9 @@ def cpu_training_note(backend, precision, jit_compiled=False, r1=False):
             f"float32: this CPU has no bfloat16 units ({kind} only), where TensorFlow's bfloat16 step measured "
             f"{measured['bfloat16_over_float32']:.2f}x its float32 speed."
         )
-    xla = measured.get(_xla_measurement(r1), {}).get(precision)
+    xla = measured["xla_over_tf_function"].get(precision)
     if jit_compiled and xla and xla > 1:
         sentences.append(f"XLA: on CPUs with {kind} TensorFlow's {precision} step ran {xla:.2f}x as fast jit-compiled.")
-    if not jit_compiled and r1 and xla and xla < 1:
-        sentences.append(
-            f"XLA: off, as on CPUs with {kind} TensorFlow's {precision} step with R1 ran {xla:.2f}x as fast "
-            "jit-compiled (XLA:CPU is slow at R1's second-order gradients)."
-        )
     if 1 / tensorflow_over_jax >= NOTABLY_FASTER:
         sentences.append(
             f"On CPUs with {kind}, JAX ran the default step {1 / tensorflow_over_jax:.1f}x as fast as TensorFlow "

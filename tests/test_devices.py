@@ -142,22 +142,6 @@ def test_short_runs_on_cpu_keep_the_quicker_compile(machine):
     assert devices.resolve_jit(True, "float32", steps=1) is True
 
 
-@pytest.mark.parametrize(
-    "accelerator, with_r1, on_tensorflow",
-    [(None, False, True), (None, True, False), ("gpu 9.0", False, True), ("gpu 9.0", True, True)],
-    ids=["cpu-no-r1", "cpu-r1", "gpu-no-r1", "gpu-r1"],
-)
-def test_tensorflow_compiles_a_step_with_r1_where_xla_ran_it_fast(machine, monkeypatch, accelerator, with_r1,
-                                                                  on_tensorflow):
-    machine(accelerator, CPUINFO_WITHOUT_BFLOAT16)
-    measured = dict(devices.CPU_MEASUREMENTS["avx2"], xla_over_tf_function={"float32": 1.2},
-                    xla_over_tf_function_with_r1={"float32": 0.1})  # fmt: skip
-    monkeypatch.setitem(devices.CPU_MEASUREMENTS, "avx2", measured)
-    expected = True if keras.config.backend() == "jax" else on_tensorflow
-    assert devices.resolve_jit(None, "float32", steps=devices.MIN_STEPS_FOR_CPU_XLA, r1=with_r1) is expected
-    assert devices.resolve_jit(True, "float32", r1=with_r1) is True
-
-
 def test_the_cpu_choices_follow_the_measurements_not_the_flags(machine, monkeypatch):
     machine(None, CPUINFO_WITHOUT_BFLOAT16)
     measured = {"bfloat16_over_float32": 1.3, "xla_over_tf_function": {"float32": 0.9}, "tensorflow_over_jax": 1.0}
@@ -227,17 +211,6 @@ def test_the_summary_names_xla_only_when_it_compiled_the_step(tmp_path, monkeypa
     path.write_text(CPUINFO_WITHOUT_BFLOAT16)
     monkeypatch.setattr(devices, "CPUINFO", str(path))
     assert "XLA" not in devices.cpu_training_note("tensorflow", "float32", jit_compiled=False)
-
-
-def test_the_summary_says_why_a_step_with_r1_was_not_compiled(tmp_path, monkeypatch):
-    path = tmp_path / "cpuinfo"
-    path.write_text(CPUINFO_WITHOUT_BFLOAT16)
-    monkeypatch.setattr(devices, "CPUINFO", str(path))
-    monkeypatch.setitem(devices.CPU_MEASUREMENTS, "avx2", dict(devices.CPU_MEASUREMENTS["avx2"],
-                                                               xla_over_tf_function_with_r1={"float32": 0.1}))
-    note = devices.cpu_training_note("tensorflow", "float32", jit_compiled=False, r1=True)
-    assert "with R1 ran 0.10x as fast jit-compiled" in note
-    assert "XLA" not in devices.cpu_training_note("tensorflow", "float32", jit_compiled=False, r1=False)
 
 
 @pytest.fixture

@@ -108,6 +108,7 @@ class DCGAN(GANTrainer, keras.Model):
         self.r1_gamma = r1_gamma
         self.r1_every = r1_every
         self.mode_seeking = mode_seeking
+        self.r1_due = None  # True or False where the trainer schedules R1 itself; None: the step's own schedule
         self.ema_generator = None
         if ema_decay is not None:
             self.ema_generator = keras.models.clone_model(generator)
@@ -198,7 +199,8 @@ class DCGAN(GANTrainer, keras.Model):
 
     def _r1_penalty(self, real, labels, d_step):
         """r1_every * r1_gamma / 2 * E||d D(x) / d x||^2 over the batch `real` when `d_step` is a multiple of
-        r1_every, else 0 (under ops.cond, so the steps in between do not compute it).
+        r1_every, else 0 (under ops.cond, so the steps in between do not compute it; where the backend's
+        trainer compiles a step for each case, `r1_due` says which one this is).
 
         D runs once more on `real` for it, statelessly: the extra forward moves no batch-norm statistics or
         spectral-norm vectors. The backend mixin's `_input_gradient` takes d D(x) / d x.
@@ -214,7 +216,21 @@ class DCGAN(GANTrainer, keras.Model):
             squared_norms = ops.sum(ops.square(self._input_gradient(logits, real)), axis=(1, 2, 3))
             return self.r1_every * self.r1_gamma / 2 * ops.mean(squared_norms)
 
-        return ops.cond(ops.equal(d_step % self.r1_every, 0), penalty, lambda: ops.zeros((), "float32"))
+        def no_penalty():
+            return ops.zeros((), "float32")
+
+        if self.r1_due is None:
+            return ops.cond(ops.equal(d_step % self.r1_every, 0), penalty, no_penalty)
+        return penalty() if self.r1_due else no_penalty()
+
+    def _train_step_with_r1_due(self, due, *arguments):
+        """The backend's train_step on `arguments`, with the R1 penalty if `due`, else without: for a trainer that
+        compiles a step for each case."""
+        self.r1_due = due
+        try:
+            return self.train_step(*arguments)
+        finally:
+            self.r1_due = None
 
     def _generator_objective(self, fake, z, labels):
         """G's loss on `fake`, drawn from `z`, with the mode-seeking term when it has a weight; aux: the loss

@@ -8,7 +8,10 @@ every update, and the new state is read back from it. Inside the scope a variabl
 `value` is its current value in the scope, which is how `_gradients` reads the state.
 """
 
+import functools
+
 import jax
+import keras
 from keras import StatelessScope
 
 
@@ -30,6 +33,35 @@ class JaxGANTrainer:
         with StatelessScope(state_mapping=mapping) as scope:
             logs = self._gan_step(data)
         return logs, tuple([scope.get_current_value(v) for v in variables] for variables in groups)
+
+    def make_train_function(self, force=False):
+        """Keras's step function, except that a step with R1 is compiled for each case, with the penalty and
+        without, and each step runs the one its D step count calls for.
+
+        Under one program the schedule is a conditional, and XLA:CPU computes convolutions inside a
+        conditional tens of times slower than outside one (jax-ml/jax#12868): at 64 px R1's gradient took 40 s
+        there against 0.9 s outside (docs/measurements.md, "R1's second derivatives on XLA:CPU").
+        """
+        self._d_steps_taken = None  # read from the state at the next step: fit() and train_on_batch() start here
+        if not self.r1_gamma:
+            return super().make_train_function(force)
+        if self.train_function is not None and not force:
+            return
+        steps = {due: functools.partial(self._train_step_with_r1_due, due) for due in (False, True)}
+        if self.jit_compile and not self.run_eagerly:
+            distribution = keras.distribution.distribution()
+            out_shardings = None if distribution is None else (None, self._get_state_sharding_spec())
+            steps = {due: jax.jit(step, donate_argnums=0, out_shardings=out_shardings) for due, step in steps.items()}
+        position = next(i for i, v in enumerate(self.optimizer.variables) if v is self.d_optimizer.iterations)
+
+        def scheduled_step(state, data):
+            if self._d_steps_taken is None:
+                self._d_steps_taken = int(state[2][position])  # the optimizer variables' values
+            due = self._d_steps_taken % self.r1_every == 0
+            self._d_steps_taken += 1
+            return steps[due](state, data)
+
+        self.train_function = self._make_function(scheduled_step)
 
     def _replica_seed(self, seed):
         """The seed of a random draw: unchanged, as XLA computes a data-parallel step on the global batch."""

@@ -1,5 +1,7 @@
 """The TensorFlow half of the DCGAN trainer: gradients through tf.GradientTape, replicas of tf.distribute."""
 
+import functools
+
 import tensorflow as tf
 
 REPLICA_SEED_STRIDE = 1_000_003  # replica r draws with the step's seed + r * this
@@ -19,6 +21,28 @@ class TensorFlowGANTrainer:
             # fit() averages each output over the workers with reduce("MEAN", axis=0), which fails on a scalar.
             return {name: tf.reshape(value, [1]) for name, value in logs.items()}
         return logs
+
+    def make_train_function(self, force=False):
+        """Keras's step function, except that an XLA-compiled step with R1 is compiled for each case, with the
+        penalty and without, and each step runs the one the D step count calls for.
+
+        Under one program the schedule is a conditional, and XLA:CPU computes convolutions inside a
+        conditional tens of times slower than outside one: with it, XLA ran a 64 px step with R1 no faster than
+        the `tf.function`, and 1.5x as fast without it (docs/measurements.md, "R1's second derivatives on
+        XLA:CPU"). A `tf.function` without XLA runs the conditional at no cost, and keeps it.
+        """
+        if not (self.r1_gamma and self.jit_compile and not self.run_eagerly and self.steps_per_execution == 1):
+            return super().make_train_function(force)
+        if self.train_function is not None and not force:
+            return self.train_function
+        functions = {
+            due: self._make_function(functools.partial(self._train_step_with_r1_due, due)) for due in (False, True)
+        }
+
+        def scheduled_function(iterator):
+            return functions[int(self.d_optimizer.iterations) % self.r1_every == 0](iterator)
+
+        self.train_function = scheduled_function
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         # Before building symbolically, fit() averages a first batch over the replicas, which fails across

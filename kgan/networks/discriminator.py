@@ -11,6 +11,7 @@ from kgan.networks.blocks import (
     label_input,
     resolutions,
 )
+from kgan.networks.penalty_convolution import GradientPenaltyConv2D
 
 
 def build_discriminator(image_size, channels, num_classes=0, width=64, spectral_norm=False, name="discriminator"):
@@ -31,7 +32,7 @@ def build_discriminator(image_size, channels, num_classes=0, width=64, spectral_
     hidden = image
     for stage, resolution in enumerate(reversed(sizes[:-1])):
         filters = feature_channels(image_size, 2 * resolution, width)
-        hidden = normalised(keras.layers.Conv2D(
+        hidden = normalised(GradientPenaltyConv2D(
             filters, 4, strides=2, padding="same", kernel_initializer=initializer(),
             use_bias=stage == 0 or spectral_norm, name=f"down_{resolution}x{resolution}",
         ))(hidden)  # fmt: skip

@@ -3,6 +3,7 @@
 import keras
 
 from kgan.networks.batch_norm import FusedBatchNormalization
+from kgan.networks.penalty_convolution import GradientPenaltyConv2D
 from kgan.networks.upsampling import NearestUpsampleConv2D, plain_upsample_conv
 
 # kgan's layers that only change how training computes, and how each one is rebuilt from keras's own
@@ -10,6 +11,7 @@ from kgan.networks.upsampling import NearestUpsampleConv2D, plain_upsample_conv
 KERAS_LAYERS_OF = {
     FusedBatchNormalization: lambda layer: keras.layers.BatchNormalization.from_config(layer.get_config()),
     NearestUpsampleConv2D: plain_upsample_conv,
+    GradientPenaltyConv2D: lambda layer: keras.layers.Conv2D.from_config(layer.get_config()),
 }
 
 

@@ -98,7 +98,7 @@ def build_model(config, dataset):
     model.compile(
         g_optimizer=default_optimizer(config.lr, config.beta_1, GENERATOR_OPTIMIZER, config.beta_2),
         d_optimizer=default_optimizer(discriminator_lr(config), config.beta_1, DISCRIMINATOR_OPTIMIZER, config.beta_2),
-        jit_compile=resolve_jit(config.jit, config.precision, training_steps(config, dataset), r1=config.r1 > 0),
+        jit_compile=resolve_jit(config.jit, config.precision, training_steps(config, dataset)),
     )
     return model
 

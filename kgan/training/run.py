@@ -30,7 +30,6 @@ class RunResult:
     devices: int  # how many devices trained it
     best_epoch: int | None = None  # the epoch of generator_best.keras, with --keep-best
     jit_compiled: bool = False  # whether XLA compiled the step
-    r1: bool = False  # whether the step computed the R1 penalty
 
 
 def start_run(config, run_dir, overwrite=False, verbose=1, cluster=ONE_PROCESS):
@@ -164,7 +163,7 @@ def _fit(model, config, dataset, run_dir, initial_epoch, history, verbose, backu
         )
     best = best_epoch(recorder.history, scorer.metric) if scorer is not None and config.keep_best else None
     return RunResult(run_dir, config.epochs, recorder.history, config.precision, replica_count(model), best,
-                     bool(model.jit_compile), bool(config.r1))
+                     bool(model.jit_compile))
 
 
 def _restore(run_dir, backup):

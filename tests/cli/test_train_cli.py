@@ -144,13 +144,13 @@ def compiled_steps(monkeypatch):
 
 
 @pytest.mark.parametrize("r1", [0, 0.01])
-def test_the_step_is_compiled_as_the_machine_measured_fastest(runner, tmp_path, monkeypatch, r1):
+def test_the_step_is_compiled_as_the_machine_measured_fastest_with_or_without_r1(runner, tmp_path, monkeypatch, r1):
     from kgan.devices import resolve_jit
 
     compiled = compiled_steps(monkeypatch)
     assert runner.invoke(cli, tiny_args(tmp_path / "run", steps_per_epoch=120, r1=r1)).exit_code == 0
     [(jit, precision)] = compiled
-    assert jit is resolve_jit(None, precision, steps=120, r1=r1 > 0)
+    assert jit is resolve_jit(None, precision, steps=120)
 
 
 def test_resume_applies_no_jit(runner, tmp_path, monkeypatch):

@@ -8,7 +8,9 @@ the hinge loss with R1 every second D step (applied on the first and third, time
 the mode-seeking term.
 """
 
+import functools
 import itertools
+import re
 
 import keras
 import numpy as np
@@ -278,6 +280,33 @@ def test_the_embedding_gradient_through_r1_keeps_a_shape_xla_can_compile():
     assert shapes, "no embedding gradient: the discriminator has no class embedding to check"
     for path, (static, wanted) in shapes.items():
         assert static is not None and tuple(static) == wanted, path
+
+
+def _step_program(model, due, real, labels):
+    """The operations of the jit-compiled train step with the R1 penalty (`due`) or without, one per line."""
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        step = tf.function(lambda data: model._train_step_with_r1_due(due, data), jit_compile=True)
+        graph = step.get_concrete_function((tf.constant(real), tf.constant(labels))).graph
+        return "\n".join(operation.type for operation in graph.get_operations())
+    import jax
+
+    state = tuple(
+        [variable.value for variable in variables]
+        for variables in (model.trainable_variables, model.non_trainable_variables, model.optimizer.variables,
+                          model.metrics_variables)
+    )  # fmt: skip
+    step = functools.partial(model._train_step_with_r1_due, due)
+    return str(jax.make_jaxpr(step)(state, (real, labels)))
+
+
+def test_lazy_r1_compiles_into_a_program_per_case_without_a_conditional():
+    # XLA:CPU computes convolutions inside a conditional tens of times slower than outside one (jax-ml/jax#12868).
+    model, real, labels, *_ = pinned_model(3, True, r1_gamma=R1_GAMMA, r1_every=R1_EVERY)
+    programs = {due: _step_program(model, due, real, labels) for due in (True, False)}
+    assert not any(re.search(r"\bcond\[|^(Stateless)?If$", program, re.MULTILINE) for program in programs.values())
+    assert len(programs[True]) > len(programs[False])  # the penalty's double backward is in one of them only
 
 
 @pytest.mark.parametrize("generator_forwards", [2, 1], ids=["two-forward", "one-forward"])
