@@ -42,7 +42,9 @@ class JaxGANTrainer:
         conditional tens of times slower than outside one (jax-ml/jax#12868): at 64 px R1's gradient took 40 s
         there against 0.9 s outside (docs/measurements.md, "R1's second derivatives on XLA:CPU").
         """
-        self._d_steps_taken = None  # read from the state at the next step: fit() and train_on_batch() start here
+        # Read from the state at the next step (fit() and train_on_batch() start here), then counted: reading it at
+        # every step would make each step wait for the one before it.
+        self._d_steps_taken = None
         if not self.r1_gamma:
             return super().make_train_function(force)
         if self.train_function is not None and not force:
