@@ -16,8 +16,6 @@ the input gradient (steps as fractions of the input gradient's RMS), lands from 
 import argparse
 import functools
 import os
-import statistics
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -29,19 +27,10 @@ prefer_xla_cpu_convolutions("jax")  # before JAX starts its backend, as kgan tra
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from jax_conv_gradients import median_ms  # noqa: E402
 
 from kgan.networks import build_discriminator  # noqa: E402
 from kgan.networks.plain import plain_keras_model  # noqa: E402
-
-
-def median_ms(function, repeats):
-    jax.block_until_ready(function())
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        jax.block_until_ready(function())
-        times.append(1000 * (time.perf_counter() - started))
-    return statistics.median(times)
 
 
 def flat(arrays):
@@ -91,16 +80,16 @@ def main():
           f"{options.batch}; median ms of {options.repeats}")  # fmt: skip
     print("| gradient | ms |\n| --- | ---: |")
     backward = jax.jit(jax.grad(lambda trainable: logit_sum(discriminator, trainable, images)))
-    print(f"| D's weights, one backward | {median_ms(lambda: backward(weights), options.repeats):.0f} |", flush=True)
+    print(f"| D's weights, one backward | {median_ms(backward, (weights,), options.repeats):.0f} |", flush=True)
     gradients = {}
     for name, model in (("keras's Conv2D", plain), ("GradientPenaltyConv2D", discriminator)):
         function = r1(model)
         gradients[name] = function(weights)
-        print(f"| R1, {name} | {median_ms(lambda: function(weights), options.repeats):.0f} |", flush=True)
+        print(f"| R1, {name} | {median_ms(function, (weights,), options.repeats):.0f} |", flush=True)
     if options.conditional:
         function = r1(discriminator, conditional=True)
         gradients["GradientPenaltyConv2D, inside lax.cond"] = function(weights)
-        milliseconds = median_ms(lambda: function(weights), options.repeats)
+        milliseconds = median_ms(function, (weights,), options.repeats)
         print(f"| R1, GradientPenaltyConv2D, inside lax.cond | {milliseconds:.0f} |")
     exact = gradients.pop("keras's Conv2D")
     for name, gradient in gradients.items():
