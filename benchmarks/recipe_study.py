@@ -55,6 +55,8 @@ RECIPES = {
     "r1-heuristic-64": "--r1 0.0128 --r1-every 16",
     # MSGAN's weight for category-conditional generation, on top of the defaults (one forward, --r1 auto)
     "mode-seeking": "--mode-seeking 1",
+    # the label at every resolution of G (class-conditional batch norm), on top of the defaults
+    "class-batch-norm": "--class-conditioning batch_norm",
 }
 RESULTS_FILE = "results.jsonl"
 

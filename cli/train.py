@@ -10,6 +10,7 @@ from cli.errors import reports_errors
 from kgan.config import (
     AUTO_METRIC,
     CHANGEABLE_ON_RESUME,
+    CLASS_CONDITIONINGS,
     GENERATOR_FORWARDS,
     IMAGES_TRAINED_PER_SCORE,
     LOSSES,
@@ -70,6 +71,10 @@ class GammaType(click.ParamType):
 @click.option("--upsampling", type=click.Choice(UPSAMPLING_CHOICES), default=DEFAULTS.upsampling, show_default=True,
               help=f"Generator upsampling. auto: pixel_shuffle up to {PIXEL_SHUFFLE_MAX_SIZE} px, resize (nearest x2 "
                    "+ conv) above, where pixel shuffle collapsed.")
+@click.option("--class-conditioning", type=click.Choice(CLASS_CONDITIONINGS), default=DEFAULTS.class_conditioning,
+              show_default=True,
+              help="How a conditional generator hears the label. input: an embedding joins z. batch_norm: also a "
+                   "per-class scale and offset in every batch norm (class-conditional batch norm).")
 @click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True,
               help="Adam learning rate (both networks, unless --d-lr).")
 @click.option("--d-lr", type=float, default=DEFAULTS.d_lr,

@@ -10,6 +10,7 @@ MAX_IMAGE_SIZE = 256
 BASE_RESOLUTIONS = (4, 7)
 UPSAMPLING_MODES = ("pixel_shuffle", "resize", "transposed")
 UPSAMPLING_CHOICES = ("auto", *UPSAMPLING_MODES)
+CLASS_CONDITIONINGS = ("input", "batch_norm")  # kgan.networks.build_generator
 # The largest side at which "auto" upsampling is pixel shuffle (fastest on XLA:CPU; what the 28 px figures were
 # measured with); above it, resize: at 64 px with DiffAugment pixel shuffle was still one repeated texture after
 # 348 steps where resize learned within 150, and without it pixel shuffle started slower at every size
@@ -21,7 +22,7 @@ LOSSES = ("nonsaturating", "hinge")  # kgan.gan.losses
 # What a config.json "train" entry written before an option existed trained with; the options' defaults may move on.
 BEFORE_OPTIONS_EXISTED = {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False, "d_lr": None,
                           "metric": None, "keep_best": False, "metric_every": 1, "beta_2": 0.999,
-                          "mode_seeking": 0.0}
+                          "mode_seeking": 0.0, "class_conditioning": "input"}
 # --r1's default: StyleGAN2-ADA's gamma = R1_HEURISTIC x size^2 / batch from R1_AUTO_MIN_SIZE px on, off below.
 # On the aerial scenes after 1,200 steps (two seeds) it kept CAS, cut FID from 133 to 88 at 64 px and lowered
 # KID in every seed at 32 and 64 px (docs/measurements.md, "Recipes at a fixed step budget"); 28 px was chosen
@@ -114,6 +115,8 @@ class TrainConfig:
         d_width: the discriminator's feature maps after its first convolution; None for `width`.
         upsampling: "pixel_shuffle", "resize", "transposed" or "auto" (by image size, resolved when the run
             starts, see resolve_upsampling).
+        class_conditioning: how a conditional generator hears the label: "input" (an embedding joins z) or
+            "batch_norm" (also a per-class scale and offset in every batch norm; see kgan.networks.build_generator).
         lr: Adam learning rate of the generator, and of the discriminator unless `d_lr` is given.
         d_lr: Adam learning rate of the discriminator (two time-scales, Heusel et al., 2017); None for `lr`.
         beta_1: Adam's beta_1.
@@ -161,6 +164,7 @@ class TrainConfig:
     width: int = 64
     d_width: int | None = None
     upsampling: str = "auto"
+    class_conditioning: str = "input"
     lr: float = 2e-4
     d_lr: float | None = None
     beta_1: float = 0.5
@@ -226,6 +230,9 @@ class TrainConfig:
             raise UsageError(f"generator forwards must be 1 or 2, not {self.generator_forwards!r}")
         if self.upsampling not in UPSAMPLING_CHOICES:
             raise UsageError(f"upsampling must be one of {', '.join(UPSAMPLING_CHOICES)}, not {self.upsampling!r}")
+        if self.class_conditioning not in CLASS_CONDITIONINGS:
+            raise UsageError(f"class conditioning must be one of {', '.join(CLASS_CONDITIONINGS)}, "
+                             f"not {self.class_conditioning!r}")  # fmt: skip
         if self.keep_best is True and self.metric is None:
             raise UsageError("keep-best ranks the generators by a metric: give one too, e.g. --metric kid")
         if self.image_size is not None:
@@ -258,8 +265,8 @@ class TrainConfig:
         """The config of a config.json "train" entry; one written before `precision` existed keeps the
         precision it trained in (its `mixed_precision` flag), one without `upsampling` pixel shuffle, one
         without `generator_forwards` the two-forward step, one without the recipe options (`loss`, `r1`,
-        `spectral_norm`, `d_lr`, `beta_2`) or the epoch score (`metric`, `keep_best`, `metric_every`) what it
-        trained with (BEFORE_OPTIONS_EXISTED)."""
+        `spectral_norm`, `d_lr`, `beta_2`, `class_conditioning`) or the epoch score (`metric`, `keep_best`,
+        `metric_every`) what it trained with (BEFORE_OPTIONS_EXISTED)."""
         known = {field.name for field in dataclasses.fields(cls)}
         config = {key: value for key, value in values.items() if key in known}
         if "precision" not in values:

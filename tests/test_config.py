@@ -60,7 +60,7 @@ def test_generator_forwards_round_trips_and_a_config_without_it_keeps_two():
 
 
 RECIPE = {"loss": "hinge", "r1": 0.5, "r1_every": 2, "spectral_norm": True, "d_lr": 4e-4, "beta_2": 0.9,
-          "mode_seeking": 0.5}
+          "mode_seeking": 0.5, "class_conditioning": "batch_norm"}
 
 
 def test_the_recipe_options_round_trip_and_a_config_without_them_trains_as_before_them():
@@ -70,7 +70,8 @@ def test_the_recipe_options_round_trip_and_a_config_without_them_trains_as_befor
     assert {name: getattr(old, name) for name in BEFORE_OPTIONS_EXISTED} == BEFORE_OPTIONS_EXISTED
     assert BEFORE_OPTIONS_EXISTED == {"loss": "nonsaturating", "r1": 0.0, "r1_every": 16, "spectral_norm": False,
                                       "d_lr": None, "metric": None, "keep_best": False, "metric_every": 1,
-                                      "beta_2": 0.999, "mode_seeking": 0.0}  # fmt: skip
+                                      "beta_2": 0.999, "mode_seeking": 0.0,
+                                      "class_conditioning": "input"}  # fmt: skip
     for name, value in RECIPE.items():
         with pytest.raises(UsageError, match=f"{name} cannot change on resume"):
             config.resumed_with(**{name: value})
@@ -84,6 +85,7 @@ def test_the_recipe_options_round_trip_and_a_config_without_them_trains_as_befor
     (dict(r1_every=0), "r1-every must be an integer >= 1"),
     (dict(d_lr=0.0), r"d-lr must lie in \(0, 1\), not 0.0"),
     (dict(mode_seeking=-0.5), r"mode-seeking must be a finite weight >= 0 \(0 = off\), not -0.5"),
+    (dict(class_conditioning="concat"), "class conditioning must be one of input, batch_norm, not 'concat'"),
 ])  # fmt: skip
 def test_invalid_recipe_options_are_usage_errors(options, message):
     with pytest.raises(UsageError, match=message):

@@ -2,7 +2,7 @@
 
 import keras
 
-from kgan.config import UPSAMPLING_MODES
+from kgan.config import CLASS_CONDITIONINGS, UPSAMPLING_MODES
 from kgan.networks.batch_norm import FusedBatchNormalization
 from kgan.networks.blocks import (
     class_embedding,
@@ -23,6 +23,7 @@ def build_generator(
     num_classes=0,
     width=64,
     upsampling="pixel_shuffle",
+    class_conditioning="input",
     name="generator",
 ):
     """Builds the generator, a functional model mapping z (and label) to images in [-1, 1].
@@ -36,26 +37,34 @@ def build_generator(
         upsampling: "pixel_shuffle" (conv then depth-to-space; the default: fast on
             XLA:CPU and free of checkerboard artefacts), "resize" (nearest x2 then conv)
             or "transposed" (the paper's strided transposed conv).
+        class_conditioning: how a conditional generator hears the label: "input" (an embedding of it
+            joins z) or "batch_norm" (that, and every batch norm's scale and offset also move by a
+            learned amount per class, as the class-conditional batch norm of SNGAN's and StudioGAN's
+            conditional generators).
     """
     if upsampling not in UPSAMPLING_MODES:
         raise ValueError(f"upsampling must be one of {UPSAMPLING_MODES}, not {upsampling!r}")
+    if class_conditioning not in CLASS_CONDITIONINGS:
+        raise ValueError(f"class_conditioning must be one of {CLASS_CONDITIONINGS}, not {class_conditioning!r}")
     sizes = resolutions(image_size, channels)
     z = keras.Input(shape=(latent_dim,), name="z")
-    inputs, hidden = [z], z
+    inputs, hidden, label_of_norms = [z], z, None
     if num_classes:
         label = label_input()
         embedded = class_embedding(label, num_classes, LABEL_EMBEDDING_DIM, "label_embedding")
         inputs, hidden = [z, label], keras.layers.Concatenate(name="z_and_label")([z, embedded])
+        if class_conditioning == "batch_norm":
+            label_of_norms = label
     base, base_channels = sizes[0], feature_channels(image_size, sizes[0], width)
     hidden = keras.layers.Dense(
         base * base * base_channels, use_bias=False, kernel_initializer=initializer(), name="project"
     )(hidden)
     hidden = keras.layers.Reshape((base, base, base_channels), name="project_reshape")(hidden)
-    hidden = _normalize_and_activate(hidden, f"{base}x{base}")
+    hidden = _normalize_and_activate(hidden, f"{base}x{base}", label_of_norms, num_classes)
     for resolution in sizes[1:]:
         filters = feature_channels(image_size, resolution, width)
         hidden = _upsample(hidden, filters, upsampling, f"up_{resolution}x{resolution}")
-        hidden = _normalize_and_activate(hidden, f"{resolution}x{resolution}")
+        hidden = _normalize_and_activate(hidden, f"{resolution}x{resolution}", label_of_norms, num_classes)
     image = keras.layers.Conv2D(
         channels, 3, padding="same", kernel_initializer=initializer(), name="to_image"
     )(hidden)
@@ -63,9 +72,28 @@ def build_generator(
     return keras.Model(inputs if num_classes else z, image, name=name)
 
 
-def _normalize_and_activate(hidden, suffix):
+def _normalize_and_activate(hidden, suffix, label=None, num_classes=0):
     hidden = FusedBatchNormalization(name=f"bn_{suffix}")(hidden)
+    if label is not None:
+        hidden = _class_affine(hidden, label, num_classes, suffix)
     return keras.layers.ReLU(name=f"relu_{suffix}")(hidden)
+
+
+def _class_affine(hidden, label, num_classes, suffix):
+    """hidden * (1 + scale[label]) + offset[label], both per channel and starting at 0.
+
+    On top of the batch norm's shared scale and offset rather than in place of them, so the batch norm
+    keeps its fused kernel (kgan.networks.batch_norm) and a new run starts as the unconditioned one.
+    """
+    channels = hidden.shape[-1]
+    per_class = []
+    for part in ("scale", "offset"):
+        value = keras.layers.Embedding(num_classes, channels, embeddings_initializer="zeros",
+                                       name=f"bn_{suffix}_class_{part}")(label)  # fmt: skip
+        per_class.append(keras.layers.Reshape((1, 1, channels), name=f"bn_{suffix}_class_{part}_map")(value))
+    scale, offset = per_class
+    scaled = keras.layers.Multiply(name=f"bn_{suffix}_class_scaled")([hidden, scale])
+    return keras.layers.Add(name=f"bn_{suffix}_class_affine")([hidden, scaled, offset])
 
 
 def _upsample(hidden, filters, mode, name):

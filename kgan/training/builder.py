@@ -71,7 +71,8 @@ def network_arguments(config, dataset):
     """Keyword arguments of build_generator and build_discriminator for a run."""
     num_classes = dataset.num_classes if config.conditional else 0
     shared = dict(image_size=config.image_size, channels=config.channels, num_classes=num_classes)
-    generator = dict(shared, width=config.width, latent_dim=config.latent_dim, upsampling=config.upsampling)
+    generator = dict(shared, width=config.width, latent_dim=config.latent_dim, upsampling=config.upsampling,
+                     class_conditioning=config.class_conditioning)
     return generator, dict(shared, width=config.d_width or config.width, spectral_norm=config.spectral_norm)
 
 

@@ -1,5 +1,5 @@
 """The recipe options: hinge loss, R1 with its lazy schedule, spectral normalisation, two learning rates, the
-mode-seeking term, and a `kgan train` run with all of them that resumes and exports.
+mode-seeking term, class-conditional batch norm, and a `kgan train` run with all of them that resumes and exports.
 
 The train step itself, with the hinge loss and lazy R1, is pinned against independent gradients in
 test_train_step.py.
@@ -204,7 +204,7 @@ def test_a_run_with_every_recipe_option_records_resumes_exactly_and_exports(tmp_
     run_dir = tmp_path / "recipe"
     tiny = train_arguments(TINY)
     recipe = ["--loss", "hinge", "--r1", 0.5, "--r1-every", 2, "--spectral-norm", "--d-lr", 4e-4, "--beta2", 0.9,
-              "--mode-seeking", 0.5]  # fmt: skip
+              "--mode-seeking", 0.5, "--class-conditioning", "batch_norm"]  # fmt: skip
 
     started = run_kgan("train", *tiny, *recipe, "--diffaugment", "translation", "--out", run_dir)
 

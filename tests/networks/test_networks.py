@@ -43,6 +43,10 @@ NETWORK_VARIANTS = {
     "conditional RGB generator at 28 px": NetworkVariant(
         functools.partial(build_generator, 28, 3, latent_dim=8, num_classes=CLASSES, width=4), (28, 28, 3), True
     ),
+    "generator with class-conditional batch norm": NetworkVariant(
+        functools.partial(tiny_generator, num_classes=CLASSES, upsampling="resize", class_conditioning="batch_norm"),
+        (16, 16, 1), True,
+    ),
     "mixture of two conditional generators": NetworkVariant(
         lambda: build_mixture([tiny_generator(num_classes=CLASSES), tiny_generator(num_classes=CLASSES)]),
         (16, 16, 1), True,
@@ -163,6 +167,39 @@ def test_conditional_discriminator_uses_the_label():
     first = discriminator([images, np.array([0, 0], np.int32)])
     second = discriminator([images, np.array([1, 2], np.int32)])
     assert not np.allclose(keras.ops.convert_to_numpy(first), keras.ops.convert_to_numpy(second))
+
+
+def test_class_conditional_batch_norm_scales_and_shifts_each_class_by_its_own_amounts():
+    generator = build_generator(16, 1, latent_dim=8, num_classes=3, width=4, class_conditioning="batch_norm")
+    assert {layer.name for layer in generator.layers} >= {"bn_4x4_class_scale", "bn_16x16_class_offset"}
+    randomize_weights(generator)
+    scale, offset = (generator.get_layer(f"bn_8x8_class_{part}").get_weights()[0] for part in ("scale", "offset"))
+    z = np.random.default_rng(2).standard_normal((6, 8)).astype(np.float32)
+    labels = np.array([0, 1, 2, 2, 1, 0], np.int32)
+    normalized, affine = (keras.Model(generator.inputs, generator.get_layer(name).output)
+                          for name in ("bn_8x8", "bn_8x8_class_affine"))  # fmt: skip
+    normalized = keras.ops.convert_to_numpy(normalized([z, labels], training=False))
+    expected = normalized * (1 + scale[labels, None, None, :]) + offset[labels, None, None, :]
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(affine([z, labels], training=False)), expected,
+                               rtol=1e-5, atol=1e-6)  # fmt: skip
+
+
+def test_class_conditional_batch_norm_starts_as_the_label_at_the_input_only():
+    weights_of = {}
+    for conditioning in ("input", "batch_norm"):
+        keras.utils.set_random_seed(3)
+        generator = build_generator(16, 1, latent_dim=8, num_classes=3, width=4, class_conditioning=conditioning)
+        weights_of[conditioning] = generator
+    inputs = example_inputs(weights_of["input"])
+    assert_same_outputs(outputs_of(weights_of["batch_norm"], inputs), outputs_of(weights_of["input"], inputs))
+    assert len(weights_of["batch_norm"].weights) == len(weights_of["input"].weights) + 2 * 3  # 3 batch norms
+
+
+def test_unconditional_generator_has_no_class_conditional_batch_norm():
+    generator = build_generator(16, 1, latent_dim=8, width=4, class_conditioning="batch_norm")
+    assert not any("class" in layer.name for layer in generator.layers)
+    with pytest.raises(ValueError, match="class_conditioning must be one of"):
+        build_generator(16, 1, latent_dim=8, num_classes=3, width=4, class_conditioning="concat")
 
 
 def test_calibrated_batch_norm_holds_the_statistics_each_layer_receives():
