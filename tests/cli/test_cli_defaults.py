@@ -25,6 +25,7 @@ DOCUMENTED_DEFAULTS = {
     "--width": ("64", 64),
     "--d-width": ("`--width`", None),
     "--upsampling": ("`auto`", "auto"),
+    "--class-conditioning": ("`input`", "input"),
     "--lr": ("2e-4", 2e-4),
     "--d-lr": ("`--lr`", None),
     "--beta1": ("0.5", 0.5),
