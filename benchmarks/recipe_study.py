@@ -13,7 +13,8 @@ evaluate_held_out.py --validation makes (all but the last 1/8 of every class, th
 the rest), and `kgan evaluate` scores its last generator against the validation images: CAS (classifiers
 trained on generated images only, next to the same trained on the real split), the augmentation gain at
 k real images per class, and FID/KID/precision/recall in the reference classifier's feature space (that
-classifier is trained once on the real split and cached, so every run is judged by the same one).
+classifier is trained once on the real split and cached, so every run is judged by the same one; so are the
+accuracies of the classifiers trained on real images alone, so only the first run trains those).
 
 Writes WORK/results.jsonl (one line per run, appended as each finishes, so an interrupted study resumes
 where it stopped), WORK/grids.png (each recipe's last sample grid, side by side, seed 0) and prints the

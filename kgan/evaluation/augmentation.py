@@ -3,11 +3,13 @@
 import numpy as np
 
 from kgan.evaluation.options import ALL
+from kgan.evaluation.real_baseline import real_accuracy
 from kgan.evaluation.scores import over_runs
 from kgan.judge.classifier import train_classifier
 
 
-def augmentation_gain(train, sample, test, k_values, settings, steps, seeds, progress=None, all_real=None):
+def augmentation_gain(train, sample, test, k_values, settings, steps, seeds, progress=None, all_real=None,
+                      cache_dir=None):  # fmt: skip
     """Test accuracy with k real images per class, without and with the generated images.
 
     For each k and seed, k images per class are drawn from the training split (all of
@@ -25,29 +27,30 @@ def augmentation_gain(train, sample, test, k_values, settings, steps, seeds, pro
         progress: optional callable taking a message.
         all_real: the real-only runs at k = "all" when already measured (CAS's real
             baseline trains exactly those classifiers), or None.
+        cache_dir: where the real-only arm's accuracies are cached (kgan.evaluation.real_baseline); None for
+            kgan's cache folder.
 
     Returns:
         A list, one dict per k: {"k", "real": runs, "augmented": runs, "gain": runs},
         where runs is {"mean", "std", "runs"} over the seeds.
     """
+    say = progress or (lambda message: None)
     results = []
     for k in k_values:
         real_accuracies, augmented_accuracies = [], []
         for run, seed in enumerate(seeds):
             rows = per_class_subset(train.labels, k, seed)
             real = (train.images[rows], train.labels[rows])
-            generated = sample(seed)
-            mixed = (np.concatenate([real[0], generated[0]]), np.concatenate([real[1], generated[1]]))
-            arms = [(augmented_accuracies, mixed, "real + generated")]
             if k == ALL and all_real is not None:
                 real_accuracies.append(all_real["runs"][run])
             else:
-                arms.insert(0, (real_accuracies, real, "real only"))
-            for accuracies, (images, labels), what in arms:
-                if progress:
-                    progress(f"augmentation: k={k}, seed {seed}, {what} ({len(images)} images)")
-                classifier = train_classifier(images, labels, train.num_classes, settings, steps, seed)
-                accuracies.append(classifier.accuracy(test.images, test.labels))
+                say(f"augmentation: k={k}, seed {seed}, real only ({len(rows)} images), or its accuracy from the cache")
+                real_accuracies.append(real_accuracy(*real, test, settings, steps, seed, cache_dir)[0])
+            generated = sample(seed)
+            images, labels = np.concatenate([real[0], generated[0]]), np.concatenate([real[1], generated[1]])
+            say(f"augmentation: k={k}, seed {seed}, real + generated ({len(images)} images)")
+            classifier = train_classifier(images, labels, train.num_classes, settings, steps, seed)
+            augmented_accuracies.append(classifier.accuracy(test.images, test.labels))
         gains = np.subtract(augmented_accuracies, real_accuracies)
         results.append(
             {

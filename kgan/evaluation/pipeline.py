@@ -98,7 +98,8 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
         source: an OnnxSource or RunSource (kgan.evaluation.sources.open_generator).
         splits: RealSplits at the generator's image shape.
         settings: EvaluationSettings (metrics from parse_metrics); checked with check_settings.
-        cache_dir: reference classifier cache; None for the default.
+        cache_dir: the cache of the reference classifier and of the real baselines' accuracies; None for the
+            default.
         progress: optional callable taking a message.
 
     Returns:
@@ -152,12 +153,12 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     steps = settings.classifier.steps(len(train))
     if "cas" in metrics:
         results["cas"] = classification_accuracy_score(
-            sample, train, test, settings.classifier, steps, settings.seeds, say
+            sample, train, test, settings.classifier, steps, settings.seeds, say, cache_dir
         )
     if "augment" in metrics:
         results["augmentation"] = augmentation_gain(
             train, sample, test, settings.k, settings.classifier, steps, settings.seeds, say,
-            all_real=results.get("cas", {}).get("real"),
+            all_real=results.get("cas", {}).get("real"), cache_dir=cache_dir,
         )  # fmt: skip
 
     say("looking for memorised training images")

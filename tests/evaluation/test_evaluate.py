@@ -280,25 +280,70 @@ def test_augmentation_at_all_reuses_measured_real_runs(monkeypatch):
     assert result["gain"]["runs"] == pytest.approx([-0.3, -0.4])
 
 
-def test_cas_trains_each_seeds_classifier_on_that_seeds_own_sample(monkeypatch):
+def fake_classifiers(monkeypatch):
+    """[(first pixel of its images, how many, seed) of every classifier trained]; the nth scores 0.5 + n / 10."""
     trained = []
 
     def fake_train_classifier(images, labels, num_classes, settings, steps, seed):
-        trained.append((int(images[0, 0, 0, 0]), seed))
-        return type("Fake", (), {"accuracy": lambda self, images, labels: 0.5 + len(trained) / 10})()
+        trained.append((int(images[0, 0, 0, 0]), len(images), seed))
+        return type("Fake", (), {"accuracy": lambda self, images, labels, n=len(trained): 0.5 + n / 10})()
 
-    monkeypatch.setattr("kgan.evaluation.cas.train_classifier", fake_train_classifier)
+    for module in ("cas", "augmentation", "real_baseline"):
+        monkeypatch.setattr(f"kgan.evaluation.{module}.train_classifier", fake_train_classifier)
+    return trained
+
+
+def test_cas_trains_each_seeds_classifier_on_that_seeds_own_sample(monkeypatch, tmp_path):
+    trained = fake_classifiers(monkeypatch)
     labels = np.arange(6) % 3
     real = ImageDataset(np.full((6, 4, 4, 1), 255, np.uint8), labels, [], "real")
 
     def sample(seed):  # each seed's images are filled with its seed, so the classifier shows which it got
         return np.full((6, 4, 4, 1), seed, np.uint8), labels
 
-    result = classification_accuracy_score(sample, real, real, ClassifierSettings(), 1, (3, 7))
+    result = classification_accuracy_score(sample, real, real, ClassifierSettings(), 1, (3, 7), cache_dir=tmp_path)
 
-    assert trained == [(3, 3), (7, 7), (255, 3), (255, 7)]
+    assert trained == [(3, 6, 3), (7, 6, 7), (255, 6, 3), (255, 6, 7)]
     assert result["generated"]["runs"] == pytest.approx([0.6, 0.7])
     assert result["real"]["runs"] == pytest.approx([0.8, 0.9])
+
+
+def test_the_real_baselines_train_once_per_data_settings_and_seed_then_come_from_the_cache(monkeypatch, tmp_path):
+    trained = fake_classifiers(monkeypatch)
+    labels = np.arange(30) % 3
+    train = ImageDataset(np.full((30, 4, 4, 1), 255, np.uint8), labels, [], "train")
+    test = ImageDataset(np.zeros((6, 4, 4, 1), np.uint8), labels[:6], [], "test")
+
+    def sample(seed):
+        return np.full((9, 4, 4, 1), seed, np.uint8), np.arange(9) % 3
+
+    def evaluate(steps=1, seeds=(0, 1), test=test):
+        cas = classification_accuracy_score(sample, train, test, ClassifierSettings(), steps, seeds, cache_dir=tmp_path)
+        (augmentation,) = augmentation_gain(train, sample, test, (2,), ClassifierSettings(), steps, seeds,
+                                            cache_dir=tmp_path)  # fmt: skip
+        return cas["real"]["runs"], augmentation["real"]["runs"]
+
+    def real_only(trained):  # CAS's real baseline trains on the 30 real images, the k = 2 arm on 6
+        return [(count, seed) for pixel, count, seed in trained if pixel == 255 and count in (30, 6)]
+
+    first = evaluate()
+    cache = tmp_path / "classifiers" / "real-accuracies"
+    first_entries = sorted(cache.iterdir())
+    assert real_only(trained) == [(30, 0), (30, 1), (6, 0), (6, 1)] and len(first_entries) == 4
+    assert [(pixel, count) for pixel, count, _ in trained] == [(0, 9), (1, 9), (255, 30), (255, 30), (255, 6),
+                                                                (255, 15), (255, 6), (255, 15)]  # fmt: skip
+    del trained[:]
+    assert evaluate() == first  # the same real-only accuracies, read back
+    assert real_only(trained) == [] and len(trained) == 4  # only the classifiers with generated images train
+    for changed in (dict(steps=2), dict(seeds=(2,)), dict(test=ImageDataset(test.images + 1, test.labels, [], "t"))):
+        del trained[:]
+        evaluate(**changed)
+        assert len(real_only(trained)) == 2 * len(changed.get("seeds", (0, 1))), changed  # trained again
+    assert len(list(cache.iterdir())) == 4 + 4 + 2 + 4  # CAS's and k = 2's per seed, for each evaluation
+    first_entries[0].write_text("{damaged")
+    del trained[:]
+    evaluate()
+    assert len(real_only(trained)) == 1  # the damaged entry, and nothing else
 
 
 def test_per_class_subset_and_k_parsing():
