@@ -83,7 +83,7 @@ def _class_affine(hidden, label, num_classes, suffix):
     """hidden * (1 + scale[label]) + offset[label], both per channel and starting at 0.
 
     On top of the batch norm's shared scale and offset rather than in place of them, so the batch norm
-    keeps its fused kernel (kgan.networks.batch_norm) and a new run starts as the unconditioned one.
+    keeps its fused kernel (kgan.networks.batch_norm) and a new generator starts as the "input" one.
     """
     channels = hidden.shape[-1]
     per_class = []
