@@ -6,16 +6,14 @@ of a recipe study, the epochs of one run). So only the first evaluation trains t
 """
 
 import dataclasses
-import hashlib
 import json
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from kgan import fileio
 from kgan.cache import cache_root
-from kgan.judge.classifier import ARCHITECTURE, train_classifier
+from kgan.judge.classifier import ARCHITECTURE, content_key, train_classifier
 
 FOLDER = "real-accuracies"  # under the cache's classifiers/, beside the reference classifiers
 
@@ -52,11 +50,7 @@ def real_accuracy(images, labels, test, settings, steps, seed, cache_dir=None):
 def _key(images, labels, test, settings, steps, seed):
     """Hex digest of everything the accuracy depends on: both image sets and their labels, the classifier and its
     training, and the backend (its kernels round differently)."""
-    digest = hashlib.sha256()
     description = {"architecture": ARCHITECTURE, "backend": keras.config.backend(), "steps": steps, "seed": seed,
                    "num_classes": test.num_classes, "settings": dataclasses.asdict(settings),
                    "shapes": [list(images.shape), list(test.images.shape)]}  # fmt: skip
-    digest.update(json.dumps(description, sort_keys=True).encode())
-    for array, dtype in ((images, np.uint8), (labels, np.int64), (test.images, np.uint8), (test.labels, np.int64)):
-        digest.update(np.ascontiguousarray(array, dtype).tobytes())
-    return digest.hexdigest()[:24]
+    return content_key(description, [images, test.images], [labels, test.labels])

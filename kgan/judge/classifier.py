@@ -310,16 +310,24 @@ def predict_in_batches(model, images, to_inputs, batch_size=PREDICT_BATCH_SIZE):
 
 def cache_key(train, settings):
     """Hex digest identifying a reference classifier: training images, labels and settings."""
-    digest = hashlib.sha256()
     description = {
         "architecture": ARCHITECTURE,
         "settings": dataclasses.asdict(settings),
         "shape": list(train.images.shape),
         "num_classes": train.num_classes,
     }
+    return content_key(description, [train.images], [train.labels])
+
+
+def content_key(description, images, labels):
+    """Hex digest of a JSON-able `description`, then of uint8 `images` and int `labels` arrays: a cache entry's
+    name, which changes with any of them."""
+    digest = hashlib.sha256()
     digest.update(json.dumps(description, sort_keys=True).encode())
-    digest.update(np.ascontiguousarray(train.images, np.uint8).tobytes())
-    digest.update(np.ascontiguousarray(train.labels, np.int64).tobytes())
+    for array in images:
+        digest.update(np.ascontiguousarray(array, np.uint8).tobytes())
+    for array in labels:
+        digest.update(np.ascontiguousarray(array, np.int64).tobytes())
     return digest.hexdigest()[:24]
 
 
