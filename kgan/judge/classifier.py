@@ -248,13 +248,14 @@ def resolve_epochs(train, settings, cache_dir=None):
     return dataclasses.replace(settings, epochs=plateau["epochs"]), plateau
 
 
-def reference_classifier(train, settings, cache_dir=None):
+def reference_classifier(train, settings, cache_dir=None, progress=None):
     """The classifier trained on the real training split, loaded from the cache when there.
 
     Args:
         train: the real training split, an ImageDataset with labels.
         settings: a ClassifierSettings.
         cache_dir: the cache folder; None for `cache_root()`.
+        progress: optional callable taking a message, told before a classifier trains (not when one is read).
 
     Returns:
         (Classifier, cache key, whether it came from the cache).
@@ -266,9 +267,10 @@ def reference_classifier(train, settings, cache_dir=None):
             return Classifier(keras.saving.load_model(folder / MODEL_FILE, compile=False)), key, True
         except Exception:  # a damaged cache entry (keras raises many types): train it again
             pass
-    classifier = train_classifier(
-        train.images, train.labels, train.num_classes, settings, settings.steps(len(train)), settings.seed
-    )
+    steps = settings.steps(len(train))
+    if progress:
+        progress(f"training a classifier on {len(train):,} real images, {steps:,} steps, once (cached in {folder})")
+    classifier = train_classifier(train.images, train.labels, train.num_classes, settings, steps, settings.seed)
     meta = {
         "architecture": ARCHITECTURE,
         "settings": dataclasses.asdict(settings),

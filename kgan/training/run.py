@@ -6,6 +6,7 @@ In a run of several processes (kgan.training.cluster) every process trains, and 
 
 import dataclasses
 import shutil
+import sys
 from pathlib import Path
 
 from kgan import fileio
@@ -59,7 +60,7 @@ def start_run(config, run_dir, overwrite=False, verbose=1, cluster=ONE_PROCESS):
         raise UsageError(f"{run_dir} exists and is not a folder")
     dataset, config = prepare_data(config)
     devices = _devices(config, cluster)
-    scorer = _epoch_scorer(config, dataset)
+    scorer = _epoch_scorer(config, dataset, verbose)
     backup = fileio.move_aside(run_dir) if run_dir.exists() else None
     with data_parallel(devices, cluster):
         try:
@@ -91,7 +92,7 @@ def resume_run(run_dir, verbose=1, cluster=ONE_PROCESS, **changes):
         raise UsageError(f"{run_dir} has no checkpoint to resume from (no epoch finished); start it again")
     dataset, config = prepare_data(config)
     devices = _devices(config, cluster, fit_machine="devices" not in changes)
-    scorer = _epoch_scorer(config, dataset) if cluster.is_chief else None
+    scorer = _epoch_scorer(config, dataset, verbose) if cluster.is_chief else None
     with data_parallel(devices, cluster):
         model = build_model(config, dataset)
         done, history = load_checkpoint(checkpoint, model)
@@ -115,10 +116,16 @@ def _devices(config, cluster, fit_machine=False):
     return devices
 
 
-def _epoch_scorer(config, dataset):
+def _epoch_scorer(config, dataset, verbose):
     """The EpochScorer of a resolved config's metric (see prepare_data), its classifier trained (or loaded from
-    the cache) before the first epoch; None without a metric."""
-    return None if config.metric is None else EpochScorer(dataset, config.metric)
+    the cache) before the first epoch, saying so on stderr unless `verbose` is 0; None without a metric."""
+    if config.metric is None:
+        return None
+    return EpochScorer(dataset, config.metric, progress=_say if verbose else None)
+
+
+def _say(message):
+    print(message, file=sys.stderr, flush=True)
 
 
 def _write_description(run_dir, config, dataset):

@@ -42,7 +42,7 @@ class ScriptedScorer:
 
 
 def scripted(monkeypatch, scores, metric="kid"):
-    monkeypatch.setattr(training_run, "EpochScorer", lambda dataset, name: ScriptedScorer(scores, metric))
+    monkeypatch.setattr(training_run, "EpochScorer", lambda dataset, name, **_: ScriptedScorer(scores, metric))
 
 
 def weights(path):
@@ -119,6 +119,30 @@ def test_the_epoch_scorer_scores_real_images_better_than_noise():
     assert real > 0.8 > scorer.score(noise, digits.labels[:200])
     with pytest.raises(KganError, match="cannot score this epoch's generator with kid"):
         EpochScorer(digits, "kid").score(digits.images[:1], digits.labels[:1])
+
+
+def test_the_epoch_scorer_says_when_its_classifier_trains_and_not_when_it_comes_from_the_cache(tmp_path):
+    from kgan.data import load_dataset
+
+    digits, said = load_dataset("digits", 16, 1), []
+    EpochScorer(digits, "kid", cache_dir=tmp_path, progress=said.append)
+    assert len(said) == 1 and said[0].startswith("Scoring epochs by kid: training a classifier on"), said
+    assert str(tmp_path) in said[0]
+    EpochScorer(digits, "kid", cache_dir=tmp_path, progress=said.append)
+    assert len(said) == 1
+
+
+def test_a_run_passes_the_scoring_classifier_s_progress_to_stderr_unless_silent(tmp_path, monkeypatch, capsys):
+    def scorer(dataset, name, progress=None):
+        if progress:
+            progress("Scoring epochs by kid: training a classifier")
+        return ScriptedScorer([1.0])
+
+    monkeypatch.setattr(training_run, "EpochScorer", scorer)
+    start_run(config(epochs=1), tmp_path / "silent", verbose=0)
+    assert "training a classifier" not in capsys.readouterr().err
+    start_run(config(epochs=1), tmp_path / "told", verbose=2)
+    assert "Scoring epochs by kid: training a classifier" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("labelled, conditional, expected", [
