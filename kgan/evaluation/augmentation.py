@@ -44,8 +44,10 @@ def augmentation_gain(train, sample, test, k_values, settings, steps, seeds, pro
             if k == ALL and all_real is not None:
                 real_accuracies.append(all_real["runs"][run])
             else:
-                say(f"augmentation: k={k}, seed {seed}, real only ({len(rows)} images), or its accuracy from the cache")
-                real_accuracies.append(real_accuracy(*real, test, settings, steps, seed, cache_dir)[0])
+                prefix = f"augmentation: k={k}, real only: "
+                accuracy, _ = real_accuracy(*real, test, settings, steps, seed, cache_dir,
+                                            lambda message: say(prefix + message))  # fmt: skip
+                real_accuracies.append(accuracy)
             generated = sample(seed)
             images, labels = np.concatenate([real[0], generated[0]]), np.concatenate([real[1], generated[1]])
             say(f"augmentation: k={k}, seed {seed}, real + generated ({len(images)} images)")

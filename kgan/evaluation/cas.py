@@ -33,6 +33,6 @@ def classification_accuracy_score(sample, train, test, settings, steps, seeds, p
         generated.append(train_classifier(images, labels, test.num_classes, settings, steps, seed).accuracy(
             test.images, test.labels))  # fmt: skip
     for seed in seeds:
-        say(f"CAS: training on {len(train.images)} real images (seed {seed}), or reading its accuracy from the cache")
-        real.append(real_accuracy(train.images, train.labels, test, settings, steps, seed, cache_dir)[0])
+        real.append(real_accuracy(train.images, train.labels, test, settings, steps, seed, cache_dir,
+                                  lambda message: say(f"CAS: {message}"))[0])  # fmt: skip
     return {"generated": over_runs(generated), "real": over_runs(real)}

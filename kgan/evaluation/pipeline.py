@@ -11,7 +11,6 @@ from kgan.evaluation.inception import InceptionNetwork, check_weights_file
 from kgan.evaluation.options import ALL, DEFAULT_METRICS, FEATURE_METRICS, check_k
 from kgan.evaluation.scores import score_with_floor
 from kgan.judge.classifier import (
-    AUTO_EPOCHS,
     ClassifierSettings,
     accuracy_of,
     reference_classifier,
@@ -122,14 +121,13 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
         return draws[seed]
 
     classifier_train, is_reference = splits.classifier_and_reference()
-    if settings.classifier.epochs == AUTO_EPOCHS:
-        say("classifier epochs: training longer until accuracy on held-out real images stops rising, or "
-            "reading it from the cache")
-    classifier_settings, plateau = resolve_epochs(classifier_train, settings.classifier, cache_dir)
+    classifier_settings, plateau = resolve_epochs(
+        classifier_train, settings.classifier, cache_dir, lambda message: say(f"classifier epochs: {message}")
+    )
     settings = dataclasses.replace(settings, classifier=classifier_settings)
-    say(f"reference classifier: training on {len(classifier_train)} real images for {classifier_settings.epochs} "
-        "epochs, or loading it from the cache")
-    classifier, key, cached = reference_classifier(classifier_train, classifier_settings, cache_dir)
+    classifier, key, cached = reference_classifier(
+        classifier_train, classifier_settings, cache_dir, lambda message: say(f"reference classifier: {message}")
+    )
     say("extracting classifier features")
     features = {
         name: ScoredImages(*classifier.features_and_probabilities(images), labels)

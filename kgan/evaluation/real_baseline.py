@@ -18,7 +18,7 @@ from kgan.judge.classifier import ARCHITECTURE, content_key, train_classifier
 FOLDER = "real-accuracies"  # under the cache's classifiers/, beside the reference classifiers
 
 
-def real_accuracy(images, labels, test, settings, steps, seed, cache_dir=None):
+def real_accuracy(images, labels, test, settings, steps, seed, cache_dir=None, progress=None):
     """Accuracy on `test` of the classifier train_classifier trains on real `images`, read from the cache when there.
 
     Args:
@@ -29,6 +29,8 @@ def real_accuracy(images, labels, test, settings, steps, seed, cache_dir=None):
         steps: training steps.
         seed: seed of the classifier.
         cache_dir: the cache folder; None for `cache_root()`.
+        progress: optional callable taking a message, told before the classifier trains (not when its accuracy is
+            read).
 
     Returns:
         (the accuracy, whether it came from the cache).
@@ -39,6 +41,8 @@ def real_accuracy(images, labels, test, settings, steps, seed, cache_dir=None):
         return float(json.loads(path.read_text())["accuracy"]), True
     except (OSError, ValueError, KeyError, TypeError):  # absent, or damaged: train it again
         pass
+    if progress:
+        progress(f"training on {len(images):,} real images (seed {seed})")
     classifier = train_classifier(images, labels, test.num_classes, settings, steps, seed)
     accuracy = classifier.accuracy(test.images, test.labels)
     entry = {"accuracy": accuracy, "training_images": len(images), "test_images": len(test.images), "steps": steps,

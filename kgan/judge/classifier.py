@@ -222,13 +222,14 @@ def search_plateau(train, settings):
     }
 
 
-def resolve_epochs(train, settings, cache_dir=None):
+def resolve_epochs(train, settings, cache_dir=None, progress=None):
     """`settings` with a number of epochs: for "auto", the plateau of `search_plateau`, cached.
 
     Args:
         train: the reference classifier's training images, a labelled ImageDataset.
         settings: a ClassifierSettings.
         cache_dir: the cache folder; None for `cache_root()`.
+        progress: optional callable taking a message, told before the search runs (not when it is read).
 
     Returns:
         (ClassifierSettings with integer epochs, the search's record or None when epochs was a number).
@@ -242,6 +243,9 @@ def resolve_epochs(train, settings, cache_dir=None):
     try:
         plateau = {**json.loads(path.read_text()), "cached": True}
     except (OSError, ValueError):  # absent, or damaged: search again
+        if progress:
+            progress(f"searching on {len(train):,} real images for the training length where held-out accuracy "
+                     f"stops rising, once (cached in {path.parent})")  # fmt: skip
         plateau = search_plateau(train, settings)
         fileio.write_text(path, json.dumps(plateau, indent=2))
         plateau = {**plateau, "cached": False}

@@ -54,8 +54,10 @@ def test_resolve_epochs_keeps_numbers_and_caches_the_search(digits, tmp_path, mo
     found = {"epochs": 12, "held_out_accuracy": [[6, 0.5], [12, 0.9], [24, 0.9]], "held_out_images": 225}
     monkeypatch.setattr(judge, "search_plateau", lambda train, settings: found)
     auto = ClassifierSettings(epochs="auto")
-    resolved, plateau = resolve_epochs(digits, auto, tmp_path)
+    said = []
+    resolved, plateau = resolve_epochs(digits, auto, tmp_path, said.append)
     assert resolved == ClassifierSettings(epochs=12) and plateau == {**found, "cached": False}
+    assert len(said) == 1 and said[0].startswith(f"searching on {len(digits):,} real images")
     (entry,) = (tmp_path / "classifiers" / "plateau").iterdir()
     assert json.loads(entry.read_text()) == found
 
@@ -63,7 +65,8 @@ def test_resolve_epochs_keeps_numbers_and_caches_the_search(digits, tmp_path, mo
         raise AssertionError("searched again despite the cache")
 
     monkeypatch.setattr(judge, "search_plateau", no_search)
-    assert resolve_epochs(digits, auto, tmp_path) == (resolved, {**found, "cached": True})
+    assert resolve_epochs(digits, auto, tmp_path, said.append) == (resolved, {**found, "cached": True})
+    assert len(said) == 1  # nothing said when the cache has it
     entry.write_text("{damaged")
     monkeypatch.setattr(judge, "search_plateau", lambda train, settings: {**found, "epochs": 9})
     assert resolve_epochs(digits, auto, tmp_path)[0].epochs == 9

@@ -96,7 +96,7 @@ def test_report_json_figures_and_summary_table(full, run_dir):
 
     assert "classifier accuracy" in result.stdout and "FID (classifier)" in result.stdout
     assert "augment k=10" in result.stdout and "CAS" in result.stdout
-    assert "reference classifier" in result.stderr  # progress goes to stderr
+    assert "reference classifier: training a classifier on 1,347 real images" in result.stderr  # progress: stderr
 
 
 def test_reference_classifier_is_cached_and_reused(full, run_dir, cache_dir, tmp_path):
@@ -105,7 +105,7 @@ def test_reference_classifier_is_cached_and_reused(full, run_dir, cache_dir, tmp
                       "--out", tmp_path / "again")  # fmt: skip
     assert result.exit_code == 0, result.output
     second = read_report(tmp_path / "again")
-    assert second["classifier"]["cached"] is True
+    assert second["classifier"]["cached"] is True and "reference classifier" not in result.stderr
     assert second["classifier"]["cache_key"] == first["classifier"]["cache_key"]
     assert second["classifier"]["test_accuracy"] == pytest.approx(first["classifier"]["test_accuracy"])
     assert sorted(second["metrics"]) == ["fid"] and "augmentation.png" not in second["figures"]
@@ -317,11 +317,17 @@ def test_the_real_baselines_train_once_per_data_settings_and_seed_then_come_from
     def sample(seed):
         return np.full((9, 4, 4, 1), seed, np.uint8), np.arange(9) % 3
 
+    said = []
+
     def evaluate(steps=1, seeds=(0, 1), test=test):
-        cas = classification_accuracy_score(sample, train, test, ClassifierSettings(), steps, seeds, cache_dir=tmp_path)
+        cas = classification_accuracy_score(sample, train, test, ClassifierSettings(), steps, seeds, said.append,
+                                            tmp_path)  # fmt: skip
         (augmentation,) = augmentation_gain(train, sample, test, (2,), ClassifierSettings(), steps, seeds,
-                                            cache_dir=tmp_path)  # fmt: skip
+                                            said.append, cache_dir=tmp_path)  # fmt: skip
         return cas["real"]["runs"], augmentation["real"]["runs"]
+
+    def said_of_real_only():
+        return [message for message in said if "real images" in message]
 
     def real_only(trained):  # CAS's real baseline trains on the 30 real images, the k = 2 arm on 6
         return [(count, seed) for pixel, count, seed in trained if pixel == 255 and count in (30, 6)]
@@ -330,11 +336,18 @@ def test_the_real_baselines_train_once_per_data_settings_and_seed_then_come_from
     cache = tmp_path / "classifiers" / "real-accuracies"
     first_entries = sorted(cache.iterdir())
     assert real_only(trained) == [(30, 0), (30, 1), (6, 0), (6, 1)] and len(first_entries) == 4
+    # Progress names a real baseline when it trains, and is silent when it comes from the cache.
+    assert said_of_real_only() == [
+        "CAS: training on 30 real images (seed 0)", "CAS: training on 30 real images (seed 1)",
+        "augmentation: k=2, real only: training on 6 real images (seed 0)",
+        "augmentation: k=2, real only: training on 6 real images (seed 1)",
+    ]  # fmt: skip
     assert [(pixel, count) for pixel, count, _ in trained] == [(0, 9), (1, 9), (255, 30), (255, 30), (255, 6),
                                                                 (255, 15), (255, 6), (255, 15)]  # fmt: skip
-    del trained[:]
+    del trained[:], said[:]
     assert evaluate() == first  # the same real-only accuracies, read back
     assert real_only(trained) == [] and len(trained) == 4  # only the classifiers with generated images train
+    assert said_of_real_only() == [] and said  # the generated arms still say they train
     for changed in (dict(steps=2), dict(seeds=(2,)), dict(test=ImageDataset(test.images + 1, test.labels, [], "t"))):
         del trained[:]
         evaluate(**changed)
