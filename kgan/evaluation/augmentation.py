@@ -50,7 +50,7 @@ def augmentation_gain(train, sample, test, k_values, settings, steps, seeds, pro
                 real_accuracies.append(accuracy)
             generated = sample(seed)
             images, labels = np.concatenate([real[0], generated[0]]), np.concatenate([real[1], generated[1]])
-            say(f"augmentation: k={k}, seed {seed}, real + generated ({len(images)} images)")
+            say(f"augmentation: k={k}, seed {seed}, real + generated ({len(images):,} images)")
             classifier = train_classifier(images, labels, train.num_classes, settings, steps, seed)
             augmented_accuracies.append(classifier.accuracy(test.images, test.labels))
         gains = np.subtract(augmented_accuracies, real_accuracies)

@@ -29,7 +29,7 @@ def classification_accuracy_score(sample, train, test, settings, steps, seeds, p
     generated, real = [], []
     for seed in seeds:
         images, labels = sample(seed)
-        say(f"CAS: training on {len(images)} generated images (seed {seed})")
+        say(f"CAS: training on {len(images):,} generated images (seed {seed})")
         generated.append(train_classifier(images, labels, test.num_classes, settings, steps, seed).accuracy(
             test.images, test.labels))  # fmt: skip
     for seed in seeds:

@@ -109,14 +109,14 @@ def evaluate(source, splits, settings, cache_dir=None, progress=None):
     metrics, train, test = settings.metrics, splits.train, splits.test
     num_samples = settings.num_samples or len(train)
     temperature = source.temperature if settings.temperature is None else settings.temperature
-    say(f"generating {num_samples} images at temperature {temperature:g}")
+    say(f"generating {num_samples:,} images at temperature {temperature:g}")
     samples = source.generate(num_samples, seed=settings.seeds[0], temperature=temperature)
     draws = {settings.seeds[0]: samples}
 
     def sample(seed):
         """The generated images of `seed` (CAS and the augmentation study train each seed's classifiers on its own)."""
         if seed not in draws:
-            say(f"generating {num_samples} images at temperature {temperature:g} (seed {seed})")
+            say(f"generating {num_samples:,} images at temperature {temperature:g} (seed {seed})")
             draws[seed] = source.generate(num_samples, seed=seed, temperature=temperature)
         return draws[seed]
 
