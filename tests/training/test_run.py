@@ -107,8 +107,10 @@ def test_saved_generator_has_batch_norm_statistics_of_its_own_weights(tmp_path):
     load_checkpoint(tmp_path / "run" / "checkpoints" / "last.npz", model)
     assert not any(np.allclose(a, b) for a, b in zip(saved, batch_norm_statistics(model.generator)))
     calibrate_batch_norm(generator, latent_dim=8, num_classes=10, seed=TrainConfig().seed)
+    # Training calibrated kgan's own layers, generator.keras holds keras's: float32 rounds them apart by up to
+    # 8e-5 relative on AVX-512 CPUs, while the statistics of the training weights differ by about 1 relative.
     for before, after in zip(saved, batch_norm_statistics(generator)):
-        np.testing.assert_allclose(before, after, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(before, after, rtol=1e-3, atol=1e-7)
 
 
 @pytest.mark.parametrize("upsampling", ["pixel_shuffle", "resize"])
