@@ -54,6 +54,8 @@ def main():
                         help="Evaluate against a validation split of the training images; the test split stays unused.")
     parser.add_argument("--run", type=Path, default=None,
                         help="Evaluate this RUN_DIR (trained on this script's training split) instead of training.")
+    parser.add_argument("--epoch", default=None,
+                        help="With --run: kgan evaluate's --epoch, a kept epoch or best (default: the last generator).")
     parser.add_argument("--num-samples", type=int, default=None, help="Generated images (default: as many as real).")
     parser.add_argument("--temperature", type=float, default=None, help="kgan evaluate's --temperature (default 1).")
     parser.add_argument("--classifier-epochs", type=int, default=10, help="Classifier training (default 10).")
@@ -79,7 +81,8 @@ def main():
                   f"{seconds:.0f} s; evaluated against the {sizes[1]} of {test_file.name}:\n", flush=True)  # fmt: skip
         else:
             print(f"{run}, evaluated against the {sizes[1]} held-out images of {test_file.name}:\n", flush=True)
-        extra = flags({"--num-samples": args.num_samples, "--temperature": args.temperature, "--metrics": args.metrics})
+        extra = flags({"--epoch": args.epoch, "--num-samples": args.num_samples, "--temperature": args.temperature,
+                       "--metrics": args.metrics})
         seconds = kgan("evaluate", run, "--dataset", train_file, "--test-dataset", test_file, *extra,
                        "--classifier-epochs", args.classifier_epochs, "--seeds", args.seeds, "--k", args.k,
                        "--out", work / "report", "--overwrite")  # fmt: skip
